@@ -1,0 +1,47 @@
+"""faceedit: latent-space face editing with StyleGAN2, in the open.
+
+The main entry points::
+
+    import faceedit
+    G = faceedit.load_generator("path/to/ffhq.pkl")      # NVIDIA pickle, read safely
+    ws = G.mapping(z, None, truncation_psi=0.7)           # [N, num_ws, w_dim]
+    img = G.synthesis(ws)                                 # [N, 3, H, W], about [-1, 1]
+
+Heavy submodules are imported on first use, so ``import faceedit`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from faceedit.errors import (
+    CheckpointFormatError,
+    FaceEditError,
+    ModelDownloadError,
+    ModelNotFoundError,
+    UnsafeCheckpointError,
+)
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "load_generator": "faceedit.loading.api",
+    "Generator": "faceedit.networks.generator",
+    "images_from_tensor": "faceedit.utils.images",
+}
+
+__all__ = ["__version__", "FaceEditError", "UnsafeCheckpointError", "CheckpointFormatError", "ModelNotFoundError",
+           "ModelDownloadError", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'faceedit' has no attribute {name!r}")
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY))

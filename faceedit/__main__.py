@@ -1,0 +1,5 @@
+import sys
+
+from faceedit.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,113 @@
+"""Names of pretrained networks faceedit knows, with where to get them.
+
+Official NVIDIA networks are listed with their download URL, resolution, dataset and licence.
+Where a SHA-256 is known from independent sources it is pinned and checked; otherwise the
+first verified download records its hash beside the file, and later loads check against it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional
+
+from faceedit.errors import ModelNotFoundError
+
+__all__ = ["ModelSpec", "register_model", "get_model_spec", "list_models", "NVIDIA_LICENSE"]
+
+NVIDIA_LICENSE = ("NVIDIA Source Code License (non-commercial research use only); "
+                  "https://nvlabs.github.io/stylegan2-ada-pytorch/license.html")
+NVIDIA_SG3_LICENSE = ("NVIDIA Source Code License for StyleGAN3 (non-commercial research use only); "
+                      "https://github.com/NVlabs/stylegan3/blob/main/LICENSE.txt")
+_ADA = "https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/"
+_ADA_TRANSFER = _ADA + "transfer-learning-source-nets/"
+_NGC = "https://api.ngc.nvidia.com/v2/models/nvidia/research/stylegan2/versions/1/files/"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registered pretrained network."""
+
+    name: str  # registry name, e.g. 'ffhq-1024'
+    url: str  # where the file is downloaded from
+    filename: str  # file name in the cache folder
+    resolution: int  # output resolution in pixels
+    dataset: str  # what it was trained on
+    license: str  # licence of the weights
+    description: str = ""  # one line for `faceedit models list`
+    sha256: Optional[str] = None  # expected SHA-256 of the file, None = recorded on first download
+    size: Optional[int] = None  # expected size in bytes, None = unknown
+
+
+_REGISTRY: Dict[str, ModelSpec] = {}
+
+
+def register_model(spec: ModelSpec, overwrite: bool = False) -> ModelSpec:
+    """Add a model to the registry (for a project's own networks, or tests)."""
+    if spec.name in _REGISTRY and not overwrite and _REGISTRY[spec.name] != spec:
+        raise ValueError(f"a model named {spec.name!r} is already registered; pass overwrite=True to replace it")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def unregister_model(name: str) -> None:
+    _REGISTRY.pop(name, None)
+
+
+def get_model_spec(name: str) -> ModelSpec:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=3)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise ModelNotFoundError(f"no model named {name!r} is registered.{hint} `faceedit models list` shows the "
+                                 f"registered names; a path to a .pkl file or a saved folder works too") from None
+
+
+def list_models() -> List[ModelSpec]:
+    return sorted(_REGISTRY.values(), key=lambda s: s.name)
+
+
+def _nvidia(name: str, url: str, resolution: int, dataset: str, description: str, sha256: Optional[str] = None,
+            size: Optional[int] = None, license: str = NVIDIA_LICENSE) -> None:
+    register_model(ModelSpec(name=name, url=url, filename=name + ".pkl", resolution=resolution, dataset=dataset,
+                             license=license, description=description, sha256=sha256, size=size))
+
+
+# StyleGAN2-ADA (PyTorch) release. Hashes pinned only where several independent public projects
+# agree on them (ffhq.pkl, cifar10.pkl).
+_nvidia("ffhq-1024", _ADA + "ffhq.pkl", 1024, "FFHQ", "StyleGAN2 config F faces (the standard face model)",
+        sha256="a205a346e86a9ddaae702e118097d014b7b8bd719491396a162cca438f2f524c", size=381_624_121)
+_nvidia("metfaces-1024", _ADA + "metfaces.pkl", 1024, "MetFaces", "art portraits, ADA transfer from FFHQ")
+_nvidia("afhqcat-512", _ADA + "afhqcat.pkl", 512, "AFHQ Cat", "cat faces, ADA")
+_nvidia("afhqdog-512", _ADA + "afhqdog.pkl", 512, "AFHQ Dog", "dog faces, ADA")
+_nvidia("afhqwild-512", _ADA + "afhqwild.pkl", 512, "AFHQ Wild", "wild animal faces, ADA")
+_nvidia("brecahad-512", _ADA + "brecahad.pkl", 512, "BreCaHAD", "histopathology, ADA")
+_nvidia("cifar10-32", _ADA + "cifar10.pkl", 32, "CIFAR-10", "class-conditional (c_dim 10)",
+        sha256="f8952c74e23da2186d147ad871c48780bd59500ee37c301201081ee8e0cb32f1")
+_nvidia("ffhq-512", _ADA_TRANSFER + "ffhq-res512-mirror-stylegan2-noaug.pkl", 512, "FFHQ",
+        "FFHQ faces at 512, StyleGAN2 config, no augmentation")
+_nvidia("ffhq-256", _ADA_TRANSFER + "ffhq-res256-mirror-paper256-noaug.pkl", 256, "FFHQ",
+        "FFHQ faces at 256, paper256 config")
+_nvidia("ffhq-1024-noaug", _ADA_TRANSFER + "ffhq-res1024-mirror-stylegan2-noaug.pkl", 1024, "FFHQ",
+        "FFHQ faces at 1024 retrained with the ADA code base, no augmentation")
+_nvidia("celebahq-256", _ADA_TRANSFER + "celebahq-res256-mirror-paper256-kimg100000-ada-target0.5.pkl", 256,
+        "CelebA-HQ", "celebrity faces at 256, ADA")
+# StyleGAN2 networks re-released with StyleGAN3 (NGC); FFHQ-U / MetFaces-U are unaligned.
+_nvidia("ngc-ffhq-1024", _NGC + "stylegan2-ffhq-1024x1024.pkl", 1024, "FFHQ", "FFHQ faces (NGC release)",
+        license=NVIDIA_SG3_LICENSE)
+_nvidia("ngc-ffhq-512", _NGC + "stylegan2-ffhq-512x512.pkl", 512, "FFHQ", "FFHQ faces at 512 (NGC release)",
+        license=NVIDIA_SG3_LICENSE)
+_nvidia("ngc-ffhq-256", _NGC + "stylegan2-ffhq-256x256.pkl", 256, "FFHQ", "FFHQ faces at 256 (NGC release)",
+        license=NVIDIA_SG3_LICENSE)
+_nvidia("ngc-ffhqu-1024", _NGC + "stylegan2-ffhqu-1024x1024.pkl", 1024, "FFHQ-U", "unaligned FFHQ faces",
+        license=NVIDIA_SG3_LICENSE)
+_nvidia("ngc-ffhqu-256", _NGC + "stylegan2-ffhqu-256x256.pkl", 256, "FFHQ-U", "unaligned FFHQ faces at 256",
+        license=NVIDIA_SG3_LICENSE)
+_nvidia("ngc-metfaces-1024", _NGC + "stylegan2-metfaces-1024x1024.pkl", 1024, "MetFaces", "art portraits (NGC)",
+        license=NVIDIA_SG3_LICENSE)
+_nvidia("ngc-celebahq-256", _NGC + "stylegan2-celebahq-256x256.pkl", 256, "CelebA-HQ", "celebrity faces (NGC)",
+        license=NVIDIA_SG3_LICENSE)
+_nvidia("ngc-afhqv2-512", _NGC + "stylegan2-afhqv2-512x512.pkl", 512, "AFHQv2", "animal faces, all classes (NGC)",
+        license=NVIDIA_SG3_LICENSE)
