@@ -34,7 +34,10 @@ def _per_seed(fn, n):
 
 
 def test_fixture_set_covers_the_required_variants():
-    assert {"sg2_e_tiny16_cond", "sg2_e_tiny16_cond_np1", "sg2_f_skip64_w64"} <= set(FIXTURE_NAMES)
+    """Every architecture, conditional, fp16, 512-wide mapping, greyscale and numpy-1 pickles."""
+    assert {"sg2_e_tiny16_cond", "sg2_e_tiny16_cond_np1", "sg2_f_skip64_w64", "sg2_g_orig32", "sg2_h_resnet32",
+            "sg2_h_resnet32_np1", "sg2_i_fp16_32", "sg2_j_map512_slim", "sg2_k_cond_resnet16", "sg2_l_gray16_orig",
+            "sg2_m_map512_l2"} <= set(FIXTURE_NAMES)
 
 
 def test_state_dict_names_shapes_and_order_match_nvidia(case):
