@@ -8,6 +8,7 @@ with an HTTP range request. Nothing is downloaded unless asked for.
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import socket
@@ -137,9 +138,13 @@ def _download(spec: ModelSpec, part: Path, progress: bool, timeout: float) -> No
                 for chunk in iter(lambda: response.read(CHUNK), b""):
                     handle.write(chunk)
                     bar.update(len(chunk))
-            except (socket.timeout, OSError) as exc:
-                raise ModelDownloadError(f"the download of {spec.name} was interrupted ({exc}); run the same "
-                                         f"command again to resume from {handle.tell()} bytes") from None
+                interrupted = total is not None and handle.tell() < total
+                reason = f"got {handle.tell()} of {total} bytes"
+            except (socket.timeout, OSError, http.client.HTTPException) as exc:
+                interrupted, reason = True, f"{type(exc).__name__}: {exc}"
+            if interrupted:
+                raise ModelDownloadError(f"the download of {spec.name} was interrupted ({reason}); run the same "
+                                         f"command again to resume from {handle.tell()} bytes")
 
 
 def _verify_and_install(spec: ModelSpec, part: Path, target: Path) -> None:

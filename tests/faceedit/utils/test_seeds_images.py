@@ -1,0 +1,39 @@
+"""Seed parsing, NVIDIA-compatible latents, image conversion and grids."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from faceedit.utils.device import resolve_device
+from faceedit.utils.images import images_from_tensor, make_grid
+from faceedit.utils.seeds import parse_seeds, z_from_seeds
+from tests.conftest import NVIDIA_FIXTURES
+
+
+def test_parse_seeds():
+    assert parse_seeds("0-3,7, 9") == [0, 1, 2, 3, 7, 9]
+    for bad in ("", "a", "5-2", "-1"):
+        with pytest.raises(ValueError):
+            parse_seeds(bad)
+
+
+def test_z_from_seeds_matches_nvidia_generate():
+    ref = np.load(NVIDIA_FIXTURES / "sg2_f_skip64_w64_ref.npz")["z"]
+    assert np.array_equal(z_from_seeds([0, 1, 2, 3], 64).numpy(), ref)
+
+
+def test_images_and_grid():
+    img = images_from_tensor(torch.tensor([-2.0, -1.0, 0.0, 1.0]).reshape(1, 1, 2, 2))
+    assert img.dtype == np.uint8 and img.shape == (1, 2, 2, 1)
+    assert img.reshape(-1).tolist() == [0, 0, 128, 255]
+    grid = make_grid(np.zeros((5, 4, 4, 3), np.uint8), pad=1)
+    assert grid.shape == (2 * 4 + 3, 3 * 4 + 4, 3)  # 5 images: 3 columns, 2 rows, 1-pixel padding
+
+
+def test_resolve_device():
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device(None).type in {"cpu", "cuda", "mps"}
+    with pytest.raises(ValueError, match="unknown device"):
+        resolve_device("toaster")
