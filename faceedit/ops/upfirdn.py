@@ -98,13 +98,17 @@ def upfirdn2d(
         x = x.reshape(n, c, h, 1, w, 1)
         x = F.pad(x, [0, up - 1, 0, 0, 0, up - 1])  # zero after every pixel
         x = x.reshape(n, c, h * up, w * up)
-    x = F.pad(x, [max(px0, 0), max(px1, 0), max(py0, 0), max(py1, 0)])
-    x = x[:, :, max(-py0, 0) : x.shape[2] - max(-py1, 0), max(-px0, 0) : x.shape[3] - max(-px1, 0)]
+    conv_padding = 0
+    if px0 == px1 >= 0 and py0 == py1 >= 0:
+        conv_padding = (py0, px0)  # symmetric: let the convolution pad, saving a copy of the input
+    else:
+        x = F.pad(x, [max(px0, 0), max(px1, 0), max(py0, 0), max(py1, 0)])
+        x = x[:, :, max(-py0, 0) : x.shape[2] - max(-py1, 0), max(-px0, 0) : x.shape[3] - max(-px1, 0)]
     kernel = f.to(x.dtype) * (gain ** (f.ndim / 2))
     if not flip_filter:
         kernel = kernel.flip([0, 1])
-    kernel = kernel.reshape(1, 1, fh, fw).expand(c, 1, fh, fw)  # [C, 1, fh, fw], depthwise
-    x = F.conv2d(x, kernel, groups=c)
+    kernel = kernel.reshape(1, 1, fh, fw).expand(c, 1, fh, fw).contiguous()  # [C, 1, fh, fw], depthwise
+    x = F.conv2d(x, kernel, padding=conv_padding, groups=c)
     if down > 1:
         x = x[:, :, ::down, ::down]
     return x
