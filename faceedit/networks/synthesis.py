@@ -82,7 +82,9 @@ class SynthesisLayer(torch.nn.Module):
                              resample_filter=self.resample_filter, flip_weight=self.up == 1,
                              fused_modconv=fused_modconv)
         act_clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
-        return bias_act(x, self.bias.to(x.dtype), act=self.activation, gain=self.act_gain * gain, clamp=act_clamp)
+        # x is the convolution's fresh output, so it may be overwritten when no gradient is recorded.
+        return bias_act(x, self.bias.to(x.dtype), act=self.activation, gain=self.act_gain * gain, clamp=act_clamp,
+                        inplace=True)
 
 
 class ToRGBLayer(torch.nn.Module):
@@ -109,7 +111,7 @@ class ToRGBLayer(torch.nn.Module):
     def forward(self, x: torch.Tensor, w: torch.Tensor, fused_modconv: bool = True) -> torch.Tensor:
         styles = self.affine(w) * self.weight_gain  # [N, C_in]
         x = modulated_conv2d(x, self.weight, styles, demodulate=False, fused_modconv=fused_modconv)
-        return bias_act(x, self.bias.to(x.dtype), clamp=self.conv_clamp)
+        return bias_act(x, self.bias.to(x.dtype), clamp=self.conv_clamp, inplace=True)
 
 
 class SynthesisBlock(torch.nn.Module):

@@ -54,6 +54,7 @@ def bias_act(
     alpha: Optional[float] = None,
     gain: Optional[float] = None,
     clamp: Optional[float] = None,
+    inplace: bool = False,
 ) -> torch.Tensor:
     """Add a bias, apply an activation, scale by a gain and clamp, in that order.
 
@@ -65,11 +66,15 @@ def bias_act(
         alpha: slope parameter of the activation; ``None`` uses its default.
         gain: output scale; ``None`` uses the activation's default gain.
         clamp: clamp the output to ``[-clamp, clamp]``; ``None`` does not clamp.
+        inplace: overwrite ``x`` (saves a full-size allocation per step at high resolution);
+            only honoured when no gradient is being recorded for ``x``.
 
     Returns:
         Tensor of the same shape and dtype as ``x``.
     """
     spec = get_activation(act)
+    if inplace and not (torch.is_grad_enabled() and x.requires_grad) and act in _INPLACE:
+        return _bias_act_(x, b, dim, act, spec, alpha, gain, clamp)
     if b is not None:
         shape = [1] * x.ndim
         shape[dim] = -1
@@ -80,6 +85,27 @@ def bias_act(
         x = x * gain
     if clamp is not None and clamp >= 0:
         x = x.clamp(-clamp, clamp)
+    return x
+
+
+_INPLACE = ("linear", "relu", "lrelu")
+
+
+def _bias_act_(x, b, dim, act, spec, alpha, gain, clamp):
+    """In-place version of :func:`bias_act` for the common activations (no autograd)."""
+    if b is not None:
+        shape = [1] * x.ndim
+        shape[dim] = -1
+        x.add_(b.reshape(shape))
+    if act == "lrelu":
+        torch.nn.functional.leaky_relu_(x, float(spec.def_alpha if alpha is None else alpha))
+    elif act == "relu":
+        x.relu_()
+    gain = float(spec.def_gain if gain is None else gain)
+    if gain != 1:
+        x.mul_(gain)
+    if clamp is not None and clamp >= 0:
+        x.clamp_(-clamp, clamp)
     return x
 
 

@@ -195,7 +195,7 @@ def modulated_conv2d(
                         groups=batch_size, flip_weight=flip_weight)
     x = x.reshape(batch_size, -1, *x.shape[2:])  # [N, C_out, H', W']
     if noise is not None:
-        x = x + noise.to(x.dtype)
+        x = x.add_(noise.to(x.dtype))  # x is the convolution's fresh output; add needs no saved input
     return x
 
 

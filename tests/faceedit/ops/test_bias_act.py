@@ -26,3 +26,17 @@ def test_clamp_applies_after_gain_and_module_form():
 def test_unknown_activation():
     with pytest.raises(ValueError, match="unknown activation"):
         bias_act(torch.zeros(1), act="gelu2")
+
+
+@pytest.mark.parametrize("act", ["linear", "relu", "lrelu"])
+def test_inplace_matches_and_is_ignored_under_autograd(act):
+    x, b = torch.randn(2, 3, 4, 4), torch.randn(3)
+    expected = bias_act(x, b, act=act, gain=1.5, clamp=0.8)
+    with torch.no_grad():
+        y = x.clone()
+        out = bias_act(y, b, act=act, gain=1.5, clamp=0.8, inplace=True)
+    assert out.data_ptr() == y.data_ptr() and torch.equal(out, expected)
+    leaf = x.clone().requires_grad_(True)
+    out = bias_act(leaf, b, act=act, inplace=True)
+    out.sum().backward()
+    assert leaf.grad is not None
