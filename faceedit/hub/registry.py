@@ -95,19 +95,11 @@ _nvidia("ffhq-1024-noaug", _ADA_TRANSFER + "ffhq-res1024-mirror-stylegan2-noaug.
 _nvidia("celebahq-256", _ADA_TRANSFER + "celebahq-res256-mirror-paper256-kimg100000-ada-target0.5.pkl", 256,
         "CelebA-HQ", "celebrity faces at 256, ADA")
 # StyleGAN2 networks re-released with StyleGAN3 (NGC); FFHQ-U / MetFaces-U are unaligned.
-_nvidia("ngc-ffhq-1024", _NGC + "stylegan2-ffhq-1024x1024.pkl", 1024, "FFHQ", "FFHQ faces (NGC release)",
-        license=NVIDIA_SG3_LICENSE)
-_nvidia("ngc-ffhq-512", _NGC + "stylegan2-ffhq-512x512.pkl", 512, "FFHQ", "FFHQ faces at 512 (NGC release)",
-        license=NVIDIA_SG3_LICENSE)
-_nvidia("ngc-ffhq-256", _NGC + "stylegan2-ffhq-256x256.pkl", 256, "FFHQ", "FFHQ faces at 256 (NGC release)",
-        license=NVIDIA_SG3_LICENSE)
-_nvidia("ngc-ffhqu-1024", _NGC + "stylegan2-ffhqu-1024x1024.pkl", 1024, "FFHQ-U", "unaligned FFHQ faces",
-        license=NVIDIA_SG3_LICENSE)
-_nvidia("ngc-ffhqu-256", _NGC + "stylegan2-ffhqu-256x256.pkl", 256, "FFHQ-U", "unaligned FFHQ faces at 256",
-        license=NVIDIA_SG3_LICENSE)
-_nvidia("ngc-metfaces-1024", _NGC + "stylegan2-metfaces-1024x1024.pkl", 1024, "MetFaces", "art portraits (NGC)",
-        license=NVIDIA_SG3_LICENSE)
-_nvidia("ngc-celebahq-256", _NGC + "stylegan2-celebahq-256x256.pkl", 256, "CelebA-HQ", "celebrity faces (NGC)",
-        license=NVIDIA_SG3_LICENSE)
-_nvidia("ngc-afhqv2-512", _NGC + "stylegan2-afhqv2-512x512.pkl", 512, "AFHQv2", "animal faces, all classes (NGC)",
-        license=NVIDIA_SG3_LICENSE)
+for _data, _res, _dataset, _what in [
+    ("ffhq", 1024, "FFHQ", "FFHQ faces"), ("ffhq", 512, "FFHQ", "FFHQ faces at 512"),
+    ("ffhq", 256, "FFHQ", "FFHQ faces at 256"), ("ffhqu", 1024, "FFHQ-U", "unaligned FFHQ faces"),
+    ("ffhqu", 256, "FFHQ-U", "unaligned FFHQ faces at 256"), ("metfaces", 1024, "MetFaces", "art portraits"),
+    ("celebahq", 256, "CelebA-HQ", "celebrity faces"), ("afhqv2", 512, "AFHQv2", "animal faces, all classes"),
+]:
+    _nvidia(f"ngc-{_data}-{_res}", f"{_NGC}stylegan2-{_data}-{_res}x{_res}.pkl", _res, _dataset,
+            f"{_what} (NGC release)", license=NVIDIA_SG3_LICENSE)

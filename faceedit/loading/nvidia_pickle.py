@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Dict, Mapping, Optional, Union
+from typing import Any, BinaryIO, Dict, Mapping, Union
 
 import numpy as np
 import torch
