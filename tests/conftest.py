@@ -28,7 +28,7 @@ def tiny_generator(architecture: str = "skip", c_dim: int = 0, resolution: int =
     G = Generator(z_dim=16, c_dim=c_dim, w_dim=16, img_resolution=resolution, img_channels=3,
                   mapping_kwargs={"num_layers": 2}, synthesis_kwargs=synthesis_kwargs)
     with torch.no_grad():
-        for name, p in G.named_parameters():
+        for p in G.parameters():
             p.add_(torch.randn_like(p) * 0.1)
         G.mapping.w_avg.copy_(torch.randn_like(G.mapping.w_avg))
     return G.eval().requires_grad_(False)

@@ -30,9 +30,11 @@ def run_list(args: argparse.Namespace) -> int:
     width = max(len(s.name) for s in specs)
     print(f"cache: {cache_dir()}")
     for spec in specs:
-        state = "cached" if is_cached(spec) else "-"
-        print(f"{spec.name:<{width}}  {spec.resolution:>5}px  {state:<6}  {spec.dataset}: {spec.description}")
-        if args.verbose:
+        state = "bundled" if spec.bundled else "cached" if is_cached(spec) else "-"
+        print(f"{spec.name:<{width}}  {spec.resolution:>5}px  {state:<7}  {spec.dataset}: {spec.description}")
+        if args.verbose and spec.bundled:
+            print(f"{'':<{width}}  folder: {spec.bundled_path}\n{'':<{width}}  licence: {spec.license}")
+        elif args.verbose:
             print(f"{'':<{width}}  url: {spec.url}\n{'':<{width}}  licence: {spec.license}")
             if spec.sha256:
                 print(f"{'':<{width}}  sha256: {spec.sha256}")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Optional, Union
 
 from faceedit.errors import FaceEditError, ModelDownloadError
-from faceedit.hub.cache import cache_dir, is_offline, OFFLINE_ENV
+from faceedit.hub.cache import OFFLINE_ENV, cache_dir, is_offline
 from faceedit.hub.registry import ModelSpec, get_model_spec
 from faceedit.utils.files import atomic_write_text, sha256_file
 
@@ -33,8 +33,19 @@ def _spec(model: Union[str, ModelSpec]) -> ModelSpec:
 
 
 def cached_model_path(model: Union[str, ModelSpec]) -> Path:
-    """Where the model's file lives (or will live) in the cache."""
-    return cache_dir() / _spec(model).filename
+    """Where the model's file lives (or will live) in the cache; the package folder for bundled models."""
+    spec = _spec(model)
+    if spec.bundled_path is not None:
+        return spec.bundled_path
+    return cache_dir() / spec.filename
+
+
+def _bundled_folder(spec: ModelSpec) -> Path:
+    folder = spec.bundled_path
+    if folder is None or not folder.is_dir():
+        raise ModelDownloadError(f"{spec.name} should ship inside the faceedit package at {folder}, but that folder "
+                                 f"is missing; reinstall faceedit (`pip install --force-reinstall faceedit`)")
+    return folder
 
 
 def _record_path(path: Path) -> Path:
@@ -42,7 +53,12 @@ def _record_path(path: Path) -> Path:
 
 
 def is_cached(model: Union[str, ModelSpec]) -> bool:
-    """True when the model's file is in the cache, verified, and still has the verified size."""
+    """True when the model's file is in the cache, verified, and still has the verified size.
+
+    Bundled models are always available (they ship inside the package).
+    """
+    if _spec(model).bundled:
+        return True
     path = cached_model_path(model)
     record = _record_path(path)
     if not path.is_file() or not record.is_file():
@@ -81,6 +97,8 @@ def fetch_model(
             (the message says which URL to fetch and where to put the file).
     """
     spec = _spec(model)
+    if spec.bundled:
+        return _bundled_folder(spec)
     target = cached_model_path(spec)
     if is_cached(spec) and not force and from_file is None:
         return target

@@ -8,11 +8,14 @@ first verified download records its hash beside the file, and later loads check 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Dict, List, Optional
 
 from faceedit.errors import ModelNotFoundError
 
-__all__ = ["ModelSpec", "register_model", "get_model_spec", "list_models", "NVIDIA_LICENSE"]
+__all__ = ["ModelSpec", "register_model", "get_model_spec", "list_models", "NVIDIA_LICENSE", "ASSETS_DIR"]
+
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"  # models shipped inside the package
 
 NVIDIA_LICENSE = ("NVIDIA Source Code License (non-commercial research use only); "
                   "https://nvlabs.github.io/stylegan2-ada-pytorch/license.html")
@@ -36,6 +39,12 @@ class ModelSpec:
     description: str = ""  # one line for `faceedit models list`
     sha256: Optional[str] = None  # expected SHA-256 of the file, None = recorded on first download
     size: Optional[int] = None  # expected size in bytes, None = unknown
+    bundled: Optional[str] = None  # folder under faceedit/assets shipped with the package, None = downloaded
+
+    @property
+    def bundled_path(self) -> Optional[Path]:
+        """The model folder inside the installed package, None for downloaded models."""
+        return ASSETS_DIR / self.bundled if self.bundled else None
 
 
 _REGISTRY: Dict[str, ModelSpec] = {}
@@ -103,3 +112,9 @@ for _data, _res, _dataset, _what in [
 ]:
     _nvidia(f"ngc-{_data}-{_res}", f"{_NGC}stylegan2-{_data}-{_res}x{_res}.pkl", _res, _dataset,
             f"{_what} (NGC release)", license=NVIDIA_SG3_LICENSE)
+
+# Bundled with the package: trained by this project on its procedural face world (docs/synthfaces.md).
+register_model(ModelSpec(
+    name="synthfaces-64", url="", filename="", resolution=64, dataset="synthfaces (procedural, ground truth)",
+    license="Apache-2.0", bundled="synthfaces-64",
+    description="bundled default: StyleGAN2 trained on faceedit's procedural faces, runs offline (MODELS.md)"))

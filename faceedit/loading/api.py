@@ -26,7 +26,7 @@ def load_generator(
     Args:
         source: an NVIDIA network pickle (``.pkl``), a folder written by
             :meth:`Generator.save_pretrained` / ``faceedit convert``, or a registered model name
-            (``faceedit models list``).
+            (``faceedit models list``), such as the bundled default ``'synthfaces-64'``.
         device: target device; ``None`` or ``'auto'`` picks CUDA when available, else the CPU.
         which: the network to take from an NVIDIA snapshot: ``'G_ema'`` (the one for images) or ``'G'``.
         download: fetch a registered model that is not cached yet (never when ``FACEEDIT_OFFLINE`` is set).
@@ -55,6 +55,11 @@ def load_generator(
         from faceedit.hub import fetch_model, get_model_spec, is_cached
 
         spec = get_model_spec(source)
+        if spec.bundled:
+            if which != "G_ema":
+                raise CheckpointFormatError(f"{spec.name} holds one generator; which={which!r} applies to NVIDIA "
+                                            f"pickles only")
+            return Generator.from_pretrained(fetch_model(spec), device=target)
         if not is_cached(spec) and not download:
             from faceedit.hub import manual_download_instructions
 

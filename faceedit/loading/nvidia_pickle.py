@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Dict, Mapping, Union
+from typing import TYPE_CHECKING, Any, BinaryIO, Dict, Mapping, Union
 
 import numpy as np
 import torch
@@ -27,6 +27,9 @@ from faceedit.loading.torch_storage import (
     safe_ordered_dict,
 )
 from faceedit.loading.unpickler import load_one
+
+if TYPE_CHECKING:
+    from faceedit.networks.generator import Generator
 
 __all__ = ["PersistentRecord", "read_network_pickle", "generator_from_record", "NVIDIA_CLASSES", "MAX_PICKLE_BYTES"]
 
@@ -251,7 +254,8 @@ def generator_record(snapshot: Mapping[str, Any], which: str = "G_ema", source: 
                                     f"can be loaded as a Generator")
     synthesis = record.children().get("synthesis")
     if isinstance(synthesis, PersistentRecord) and any(
-            isinstance(c, PersistentRecord) and c.class_name == "SynthesisInput" for c in synthesis.children().values()):
+            isinstance(c, PersistentRecord) and c.class_name == "SynthesisInput"
+            for c in synthesis.children().values()):
         raise CheckpointFormatError(f"{source} is a StyleGAN3 (alias-free) network; faceedit supports StyleGAN2 "
                                     f"and StyleGAN2-ADA networks")
     return record

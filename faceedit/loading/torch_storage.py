@@ -129,7 +129,8 @@ def _load_zip_storage(blob: bytes) -> Storage:
     try:
         obj = torch.load(io.BytesIO(blob), weights_only=True, map_location="cpu")
     except Exception as exc:
-        raise UnsafeCheckpointError(f"a zip-format tensor storage was refused by torch's weights-only loader: {exc}") from None
+        raise UnsafeCheckpointError(
+            f"a zip-format tensor storage was refused by torch's weights-only loader: {exc}") from None
     if isinstance(obj, torch.TypedStorage):
         return Storage(torch.tensor([], dtype=obj.dtype).set_(obj).reshape(-1).clone())
     if isinstance(obj, torch.UntypedStorage):

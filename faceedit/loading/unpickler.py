@@ -73,7 +73,8 @@ def load_one(file: io.BufferedIOBase, allowed: Mapping[GlobalKey, Any],
     except RecursionError:
         raise CheckpointFormatError(f"{what} is nested too deeply to be a network checkpoint") from None
     except MemoryError:
-        raise CheckpointFormatError(f"{what} asks for more memory than is available; it is corrupt or hostile") from None
+        raise CheckpointFormatError(
+            f"{what} asks for more memory than is available; it is corrupt or hostile") from None
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError,
             OverflowError, UnicodeDecodeError) as exc:
         raise CheckpointFormatError(f"{what} is corrupt or truncated ({type(exc).__name__}: {exc})") from None

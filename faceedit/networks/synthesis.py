@@ -75,7 +75,8 @@ class SynthesisLayer(torch.nn.Module):
         styles = self.affine(w)  # [N, C_in]
         noise = None
         if self.use_noise and noise_mode == "random":
-            noise = torch.randn([x.shape[0], 1, self.resolution, self.resolution], device=x.device) * self.noise_strength
+            noise = torch.randn([x.shape[0], 1, self.resolution, self.resolution], device=x.device)
+            noise = noise * self.noise_strength
         elif self.use_noise and noise_mode == "const":
             noise = self.noise_const * self.noise_strength  # [R, R]
         x = modulated_conv2d(x, self.weight, styles, noise=noise, up=self.up, padding=self.padding,

@@ -135,7 +135,8 @@ def upsample2d(x: torch.Tensor, f: torch.Tensor, up: int = 2, padding: Padding =
     return upfirdn2d(x, f, up=up, padding=pads, gain=gain * up * up)
 
 
-def downsample2d(x: torch.Tensor, f: torch.Tensor, down: int = 2, padding: Padding = 0, gain: float = 1.0) -> torch.Tensor:
+def downsample2d(x: torch.Tensor, f: torch.Tensor, down: int = 2, padding: Padding = 0,
+                 gain: float = 1.0) -> torch.Tensor:
     """Down-sample by ``down`` with a FIR filter (``[N,C,H,W] -> [N,C,H//down,W//down]``)."""
     px0, px1, py0, py1 = _pad4(padding)
     fh, fw = f.shape
