@@ -10,8 +10,16 @@ import pytest
 
 import faceedit
 from faceedit.errors import ModelDownloadError, ModelNotFoundError
-from faceedit.hub import (ModelSpec, cached_model_path, fetch_model, get_model_spec, is_cached, list_models,
-                          register_model, unregister_model)
+from faceedit.hub import (
+    ModelSpec,
+    cached_model_path,
+    fetch_model,
+    get_model_spec,
+    is_cached,
+    list_models,
+    register_model,
+    unregister_model,
+)
 from tests.conftest import NVIDIA_FIXTURES
 
 FIXTURE = NVIDIA_FIXTURES / "sg2_e_tiny16_cond.pkl"
