@@ -27,7 +27,9 @@ def _load(source: str):
 def _model_choices():
     from faceedit.hub import is_cached, list_models
 
-    cached = [spec.name for spec in list_models() if is_cached(spec)]
+    # Bundled models first: they always work, offline, with nothing to fetch.
+    specs = sorted((spec for spec in list_models() if is_cached(spec)), key=lambda spec: (not spec.bundled, spec.name))
+    cached = [spec.name for spec in specs]
     default = os.environ.get("FACEEDIT_APP_MODEL")
     return ([default] if default else []) + cached
 
