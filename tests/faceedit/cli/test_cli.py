@@ -82,3 +82,12 @@ def test_models_list(capsys):
 def test_console_script_entry_point():
     result = subprocess.run([sys.executable, "-m", "faceedit", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("faceedit ")
+
+
+def test_quickstart_generates_bundled_faces_offline(tmp_path, capsys):
+    assert main(["models", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert any(line.startswith("synthfaces-64") and "bundled" in line for line in listing.splitlines())
+    assert main(["generate", "--model", "synthfaces-64", "--seeds", "0-3", "--trunc", "0.7", "--outdir",
+                 str(tmp_path), "--no-progress"]) == 0
+    assert len(list(tmp_path.glob("seed*.png"))) == 4 and (tmp_path / "grid.png").is_file()
