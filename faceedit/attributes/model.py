@@ -9,22 +9,19 @@ data and architecture) and used only to evaluate.
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 
-from faceedit.errors import CheckpointFormatError, ModelNotFoundError
-from faceedit.utils.files import atomic_write_bytes, atomic_write_text, sha256_file
+from faceedit.errors import CheckpointFormatError
+from faceedit.utils.model_folder import read_model_folder, write_model_folder
 
 __all__ = ["AttributeNet", "HeadSpec", "heads_from_factors", "FORMAT_NAME"]
 
 FORMAT_NAME = "faceedit-attribute-classifier"
 FORMAT_VERSION = 1
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
 HeadSpec = Dict[str, Any]  # {'name', 'kind', 'low', 'high', 'classes'}
 
 
@@ -174,38 +171,21 @@ class AttributeNet(torch.nn.Module):
 
     def save_pretrained(self, directory: Union[str, Path], metadata: Optional[Mapping[str, Any]] = None) -> Path:
         """Write ``config.json`` and ``model.safetensors`` (atomically, config last)."""
-        from safetensors.torch import save as safetensors_save
-
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        tensors = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
-        atomic_write_bytes(directory / WEIGHTS_NAME, safetensors_save(tensors, metadata={"format": "pt"}))
         config = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "model": self.config,
-                  "weights_sha256": sha256_file(directory / WEIGHTS_NAME), "metadata": dict(metadata or {})}
-        atomic_write_text(directory / CONFIG_NAME, json.dumps(config, indent=2, sort_keys=True) + "\n")
-        return directory
+                  "metadata": dict(metadata or {})}
+        return write_model_folder(directory, self.state_dict(), config)
 
     @classmethod
     def from_pretrained(cls, directory: Union[str, Path], device: Union[str, torch.device, None] = None
                         ) -> "AttributeNet":
         """Load a classifier folder strictly (hash-checked); returns it in eval mode."""
-        from safetensors.torch import load_file
-
-        directory = Path(directory)
-        config_path = directory / CONFIG_NAME
-        if not config_path.is_file():
-            raise ModelNotFoundError(f"{directory} has no {CONFIG_NAME}; expected a folder written by "
-                                     f"AttributeNet.save_pretrained")
+        config, state = read_model_folder(directory, FORMAT_NAME, FORMAT_VERSION, "attribute classifier",
+                                          "AttributeNet.save_pretrained or `faceedit train-classifier`")
         try:
-            config = json.loads(config_path.read_text())
-            if config.get("format") != FORMAT_NAME or int(config.get("format_version", 0)) > FORMAT_VERSION:
-                raise ValueError(f"format {config.get('format')!r} v{config.get('format_version')}")
-            if sha256_file(directory / WEIGHTS_NAME) != config["weights_sha256"]:
-                raise ValueError(f"{WEIGHTS_NAME} does not match the SHA-256 in {CONFIG_NAME}")
             net = cls(**config["model"])
-            net.load_state_dict(load_file(str(directory / WEIGHTS_NAME)), strict=True)
-        except Exception as exc:  # JSON, safetensors and shape errors all mean the same to the user
-            raise CheckpointFormatError(f"{directory} is not a readable faceedit attribute classifier ({exc}); "
-                                        f"re-create it with `faceedit train-classifier`") from None
+            net.load_state_dict(state, strict=True)
+        except (TypeError, KeyError, ValueError, RuntimeError) as exc:
+            raise CheckpointFormatError(f"{directory}: the weights do not fit the classifier its config describes "
+                                        f"({exc}); re-create it with `faceedit train-classifier`") from None
         net.metadata = dict(config.get("metadata", {}))
         return net.to(device or "cpu").eval()

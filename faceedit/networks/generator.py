@@ -7,21 +7,18 @@ the weights) and ``model.safetensors`` (the state dict, names identical to NVIDI
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Union
 
 import torch
 
-from faceedit.errors import CheckpointFormatError, ModelNotFoundError
+from faceedit.errors import CheckpointFormatError
 from faceedit.networks.mapping import MappingNetwork
 from faceedit.networks.synthesis import SynthesisNetwork
-from faceedit.utils.files import atomic_write_bytes, atomic_write_text, sha256_file
+from faceedit.utils.model_folder import CONFIG_NAME, WEIGHTS_NAME, read_model_folder, write_model_folder
 
 __all__ = ["Generator", "CONFIG_NAME", "WEIGHTS_NAME", "FORMAT_NAME", "FORMAT_VERSION"]
 
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
 FORMAT_NAME = "faceedit-stylegan2-generator"
 FORMAT_VERSION = 1
 
@@ -97,29 +94,21 @@ class Generator(torch.nn.Module):
         Files are written atomically; ``config.json`` is written last and records the weights'
         SHA-256, so a folder with a config always has the matching weights.
         """
-        from safetensors.torch import save as safetensors_save
-
-        directory = Path(save_directory)
-        directory.mkdir(parents=True, exist_ok=True)
         tensors = {}
         for name, tensor in self.state_dict().items():
-            tensor = tensor.detach().to("cpu")
+            tensor = tensor.detach()
             if dtype is not None and tensor.is_floating_point():
                 tensor = tensor.to(dtype)
-            tensors[name] = tensor.contiguous()
-        blob = safetensors_save(tensors, metadata={"format": "pt"})
-        atomic_write_bytes(directory / WEIGHTS_NAME, blob)
+            tensors[name] = tensor
         config = {
             "format": FORMAT_NAME,
             "format_version": FORMAT_VERSION,
             "generator": self.config,
             "num_ws": self.num_ws,
             "weights_dtype": str(dtype or torch.float32).replace("torch.", ""),
-            "weights_sha256": sha256_file(directory / WEIGHTS_NAME),
             "metadata": dict(metadata or {}),
         }
-        atomic_write_text(directory / CONFIG_NAME, json.dumps(config, indent=2, sort_keys=True) + "\n")
-        return directory
+        return write_model_folder(save_directory, tensors, config)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], device: Union[str, torch.device, None] = None) -> "Generator":
@@ -134,34 +123,8 @@ class Generator(torch.nn.Module):
         verify_hash: bool = True,  # check the weights against the SHA-256 in config.json
     ) -> "Generator":
         """Load a generator written by :meth:`save_pretrained`."""
-        from safetensors.torch import load_file
-
-        directory = Path(directory)
-        config_path = directory / CONFIG_NAME
-        weights_path = directory / WEIGHTS_NAME
-        if not config_path.is_file():
-            raise ModelNotFoundError(f"{directory} has no {CONFIG_NAME}; expected a folder written by "
-                                     f"Generator.save_pretrained or `faceedit convert`")
-        try:
-            config = json.loads(config_path.read_text())
-        except (OSError, ValueError) as exc:
-            raise CheckpointFormatError(f"{config_path} is not valid JSON ({exc}); re-create the folder with "
-                                        f"`faceedit convert`") from None
-        if not isinstance(config, dict) or config.get("format") != FORMAT_NAME:
-            raise CheckpointFormatError(f"{config_path} is not a faceedit generator config "
-                                        f"(format {config.get('format') if isinstance(config, dict) else None!r})")
-        if int(config.get("format_version", 0)) > FORMAT_VERSION:
-            raise CheckpointFormatError(f"{directory} uses generator format version {config['format_version']}, "
-                                        f"newer than this faceedit ({FORMAT_VERSION}); upgrade faceedit")
-        if not weights_path.is_file():
-            raise CheckpointFormatError(f"{directory} has a config but no {WEIGHTS_NAME}; the folder is incomplete")
-        if verify_hash and config.get("weights_sha256") and sha256_file(weights_path) != config["weights_sha256"]:
-            raise CheckpointFormatError(f"{weights_path} does not match the SHA-256 recorded in {CONFIG_NAME}: the "
-                                        f"file is corrupt or was replaced; re-create the folder")
-        try:
-            state = load_file(str(weights_path))
-        except Exception as exc:  # safetensors raises its own error types for damaged headers
-            raise CheckpointFormatError(f"cannot read {weights_path}: {exc}") from None
+        config, state = read_model_folder(directory, FORMAT_NAME, FORMAT_VERSION, "generator",
+                                          "Generator.save_pretrained or `faceedit convert`", verify_hash=verify_hash)
         return build_generator(config.get("generator", {}), state, device=device, source=str(directory))
 
 

@@ -80,6 +80,15 @@ def _draw(params: Dict[str, torch.Tensor], resolution: int) -> Tuple[torch.Tenso
     return picture, {"foreground": foreground, "face": face}
 
 
+def _checked_draw(params: Dict[str, torch.Tensor], resolution: int):
+    """Validate the inputs, then draw the pictures and their masks."""
+    _check_resolution(resolution)
+    check_params(params)
+    params = {name: value.to(torch.float32) for name, value in params.items()}
+    with torch.no_grad():
+        return _draw(params, resolution)
+
+
 def render_faces(params: Dict[str, torch.Tensor], resolution: int = 64) -> torch.Tensor:
     """Render portraits from render parameters.
 
@@ -98,11 +107,7 @@ def render_faces(params: Dict[str, torch.Tensor], resolution: int = 64) -> torch
     Raises:
         ValueError: missing keys, inconsistent shapes or devices, or a resolution out of range.
     """
-    _check_resolution(resolution)
-    check_params(params)
-    params = {name: value.to(torch.float32) for name, value in params.items()}
-    with torch.no_grad():
-        picture, _ = _draw(params, resolution)
+    picture, _ = _checked_draw(params, resolution)
     return picture
 
 
@@ -113,11 +118,7 @@ def render_masks(params: Dict[str, torch.Tensor], resolution: int = 64) -> Dict[
         ``foreground`` (head, hair, neck, ears, clothes: everything but the background) and
         ``face`` (the skin of the head outline), each float32 ``[N, H, W]`` in [0, 1].
     """
-    _check_resolution(resolution)
-    check_params(params)
-    params = {name: value.to(torch.float32) for name, value in params.items()}
-    with torch.no_grad():
-        _, masks = _draw(params, resolution)
+    _, masks = _checked_draw(params, resolution)
     return masks
 
 
