@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
+import numpy as np
 import torch
 
 from faceedit.networks.generator import Generator
@@ -258,7 +259,9 @@ class Trainer:
 
         path = self.run_dir / "samples" / f"fakes-step{self.state.step:09d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        return save_png(make_grid(images_from_tensor(self.sample_grid()), cols=self.config.grid_size), path)
+        save_png(make_grid(images_from_tensor(self.sample_grid()), cols=self.config.grid_size), path)
+        save_png(progress_strip(self.run_dir, self.config), self.run_dir / "samples" / "progress.png")
+        return path
 
     def _write_reals(self) -> None:
         from faceedit.utils.images import images_from_tensor, make_grid, save_png
@@ -317,6 +320,28 @@ class Trainer:
                 series[key] = (xs, smooth(ys, window))
         return save_line_plot(self.run_dir / "loss.png", series, title=f"StyleGAN2 losses, {self.run_dir.name}",
                               xlabel="kimg")
+
+
+def progress_strip(run_dir: Path, config: TrainingConfig, rows: int = 10, pad: int = 2) -> np.ndarray:
+    """The first row of up to ``rows`` evenly spaced sample grids, oldest on top, labelled with kimg.
+
+    Shows how the same latents turned into faces as training went on (``samples/progress.png``).
+    """
+    from PIL import Image, ImageDraw
+
+    grids = sorted((Path(run_dir) / "samples").glob("fakes-step*.png"))
+    if len(grids) > rows:
+        picks = np.linspace(0, len(grids) - 1, rows).round().astype(int)
+        grids = [grids[i] for i in sorted(set(picks))]
+    label_width = 72
+    strips = []
+    for path in grids:
+        row = np.asarray(Image.open(path).convert("RGB"))[: config.resolution + 2 * pad]  # [R + 2 pad, W, 3]
+        label = Image.new("RGB", (label_width, row.shape[0]), (255, 255, 255))
+        kimg = int(path.stem.split("step")[1]) * config.batch_size / 1000
+        ImageDraw.Draw(label).text((4, row.shape[0] // 2 - 6), f"{kimg:g} kimg", fill=(0, 0, 0))
+        strips.append(np.concatenate([np.asarray(label), row], axis=1))
+    return np.concatenate(strips, axis=0)
 
 
 def _crossed(before: int, after: int, every_kimg: float) -> bool:

@@ -44,7 +44,7 @@ def test_run_writes_checkpoints_samples_and_plots(tmp_path):
     run = tmp_path / "run"
     state = _trainer(run).train()
     assert state.nimg == int(TINY.total_kimg * 1000)
-    for name in ("run.json", "stats.jsonl", "loss.png", "samples/reals.png"):
+    for name in ("run.json", "stats.jsonl", "loss.png", "samples/reals.png", "samples/progress.png"):
         assert (run / name).is_file(), name
     assert len(list((run / "samples").glob("fakes-step*.png"))) >= 2
     checkpoint = latest_checkpoint(run)
