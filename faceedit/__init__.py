@@ -19,6 +19,7 @@ from faceedit.errors import (
     CheckpointFormatError,
     FaceEditError,
     ModelDownloadError,
+    ModelMismatchError,
     ModelNotFoundError,
     UnsafeCheckpointError,
 )
@@ -32,7 +33,7 @@ _LAZY = {
 }
 
 __all__ = ["__version__", "FaceEditError", "UnsafeCheckpointError", "CheckpointFormatError", "ModelNotFoundError",
-           "ModelDownloadError", *_LAZY]
+           "ModelMismatchError", "ModelDownloadError", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

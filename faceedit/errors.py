@@ -29,3 +29,7 @@ class ModelNotFoundError(FaceEditError):
 
 class ModelDownloadError(FaceEditError):
     """A registered model could not be downloaded or failed its integrity check."""
+
+
+class ModelMismatchError(FaceEditError):
+    """Something made for one generator (a direction, a filter) was used with another."""

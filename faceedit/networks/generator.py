@@ -81,6 +81,20 @@ class Generator(torch.nn.Module):
     def device(self) -> torch.device:
         return next(self.parameters()).device
 
+    def fingerprint(self) -> str:
+        """SHA-256 of the weights (names, shapes and float32 values), the same on every device.
+
+        Directions and filters record it, so they are never silently used with another generator.
+        """
+        import hashlib
+
+        digest = hashlib.sha256()
+        for name, tensor in sorted(self.state_dict().items()):
+            value = tensor.detach().to("cpu", torch.float32).contiguous()
+            digest.update(f"{name}:{tuple(value.shape)};".encode())
+            digest.update(value.numpy().tobytes())
+        return digest.hexdigest()
+
     # ------------------------------------------------------------------ file format
 
     def save_pretrained(
