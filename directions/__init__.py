@@ -1,6 +1,51 @@
 """Attribute directions in a generator's latent space.
 
-This package labels sampled latents with attribute classifiers and fits linear boundaries in
-W with scikit-learn; see docs/architecture.md for the plan. Its estimators build on
-:mod:`faceedit` (the generator) and are added as the directions work lands.
+Sample latents, label their images with a classifier, fit a linear boundary in W with
+scikit-learn: its unit normal is the direction that changes the attribute. Names are imported
+lazily, so ``import directions`` stays light and scikit-learn loads only when an estimator does.
+
+    from directions import DirectionEstimator, sample_and_label, apply_direction
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "DirectionEstimator": "directions.estimators",
+    "project_out": "directions.estimators",
+    "apply_direction": "directions.edit",
+    "ApplyDirection": "directions.edit",
+    "layer_range": "directions.edit",
+    "Direction": "directions.io",
+    "save_direction": "directions.io",
+    "load_direction": "directions.io",
+    "sample_and_label": "directions.sampling",
+    "load_samples": "directions.sampling",
+    "LabelledSamples": "directions.sampling",
+    "ganspace": "directions.discovery",
+    "sefa": "directions.discovery",
+    "direction_grid": "directions.discovery",
+    "edit_sweep": "directions.evaluation",
+    "monotonic_fraction": "directions.evaluation",
+    "effect_per_unit": "directions.evaluation",
+    "entanglement_matrix": "directions.evaluation",
+    "AttributeClassifier": "directions.classifiers",
+    "CallableClassifier": "directions.classifiers",
+    "SynthfacesClassifier": "directions.classifiers",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'directions' has no attribute {name!r}")
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY))
