@@ -1,0 +1,40 @@
+import numpy as np
+import pytest
+import torch
+
+from directions.pipeline import fit_direction
+from directions.sampling import LabelledSamples
+
+
+def _samples(n=4000, seed=0):
+    rng = np.random.RandomState(seed)
+    w = rng.randn(n, 16)
+    age = w[:, 0] + 0.5 * w[:, 1] + 0.05 * rng.randn(n)  # age entangled with gender (w1)
+    gender = w[:, 1] + 0.05 * rng.randn(n)
+    age[3] = np.nan  # a face the classifier could not score
+    return LabelledSamples(z=torch.zeros(n, 4), w=torch.from_numpy(w).float(),
+                           scores={"age": torch.from_numpy(age).float(), "gender": torch.from_numpy(gender).float()})
+
+
+def test_fit_records_provenance_and_skips_unscored_samples():
+    d = fit_direction(_samples(), "age", "toy", "f" * 64, "toy-classifier", method="logistic")
+    assert d.attribute == "age" and d.n_samples == 3999 and d.score > 0.9
+    assert d.vector @ np.array([1, 0.5] + [0] * 14) / np.linalg.norm([1, 0.5]) > 0.98
+    assert d.extra["estimator"]["method"] == "logistic"
+
+
+def test_conditional_direction_drops_the_gender_component():
+    samples = _samples()
+    gender = fit_direction(samples, "gender", "toy", "f" * 64, "c", method="logistic")
+    age = fit_direction(samples, "age", "toy", "f" * 64, "c", method="logistic", conditioned_on={"gender": gender})
+    assert abs(age.vector @ gender.vector) < 1e-9 and age.conditioned_on == ("gender",)
+    assert age.vector[0] > 0.95
+
+
+def test_bad_requests_are_named():
+    samples = _samples(n=200)
+    with pytest.raises(ValueError, match="no score 'smile'"):
+        fit_direction(samples, "smile", "toy", "f" * 64, "c")
+    other = fit_direction(samples, "gender", "toy", "e" * 64, "c", method="logistic")
+    with pytest.raises(ValueError, match="not on this generator"):
+        fit_direction(samples, "age", "toy", "f" * 64, "c", conditioned_on={"gender": other})
