@@ -11,7 +11,7 @@ import numpy as np
 
 from faceedit.utils.files import atomic_write_bytes
 
-__all__ = ["line_plot", "save_line_plot", "smooth"]
+__all__ = ["heatmap", "line_plot", "save_line_plot", "smooth"]
 
 PALETTE = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (255, 127, 14), (148, 103, 189), (140, 86, 75),
            (227, 119, 194), (127, 127, 127)]
@@ -111,3 +111,37 @@ def save_line_plot(path: Union[str, Path], series: Mapping[str, Series], **kwarg
     Image.fromarray(line_plot(series, **kwargs)).save(buffer, format="PNG")
     atomic_write_bytes(path, buffer.getvalue())
     return Path(path)
+
+
+def heatmap(
+    matrix: np.ndarray,  # [R, C] values
+    row_labels: Sequence[str],  # one label per row
+    col_labels: Sequence[str],  # one label per column
+    title: str = "",  # title above the map
+    cell: int = 56,  # cell size in pixels
+    limit: Optional[float] = None,  # colour scale +-limit, None = max |value|
+) -> np.ndarray:
+    """Diverging (blue-white-red) heatmap with each value printed in its cell; ``uint8 [H, W, 3]``."""
+    from PIL import Image, ImageDraw
+
+    values = np.asarray(matrix, dtype=np.float64)
+    rows, cols = values.shape
+    left, top = 8 + 7 * max((len(s) for s in row_labels), default=0), 40 if title else 24
+    width, height = left + cols * cell + 8, top + rows * cell + 8
+    image = Image.new("RGB", (width, height), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    scale = limit if limit else (np.nanmax(np.abs(values)) or 1.0)
+    for r in range(rows):
+        draw.text((4, top + r * cell + cell // 2 - 6), row_labels[r], fill=(0, 0, 0))
+        for c in range(cols):
+            t = float(np.clip(values[r, c] / scale, -1, 1)) if np.isfinite(values[r, c]) else 0.0
+            colour = (255, int(255 * (1 - t)), int(255 * (1 - t))) if t > 0 else (
+                int(255 * (1 + t)), int(255 * (1 + t)), 255)
+            box = [left + c * cell, top + r * cell, left + (c + 1) * cell - 1, top + (r + 1) * cell - 1]
+            draw.rectangle(box, fill=colour, outline=(200, 200, 200))
+            draw.text((box[0] + 4, box[1] + cell // 2 - 6), f"{values[r, c]:+.2f}", fill=(0, 0, 0))
+    for c in range(cols):
+        draw.text((left + c * cell + 2, top - 14), col_labels[c][: cell // 6], fill=(0, 0, 0))
+    if title:
+        draw.text((4, 6), title, fill=(0, 0, 0))
+    return np.asarray(image)

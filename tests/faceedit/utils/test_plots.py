@@ -19,3 +19,12 @@ def test_line_plot_draws_each_series_in_its_colour():
 def test_degenerate_data_still_plots(tmp_path):
     path = save_line_plot(tmp_path / "p.png", {"flat": ([0], [1.0]), "nan": ([0, 1], [float("nan")] * 2)})
     assert Image.open(path).size == (800, 450)
+
+
+def test_heatmap_colours_sign_and_size():
+    from faceedit.utils.plots import heatmap
+
+    image = heatmap(np.array([[1.0, -1.0]]), ["age"], ["up", "down"], title="t", cell=40)
+    assert image.dtype == np.uint8 and image.shape[1] >= 2 * 40
+    assert ((image == (255, 0, 0)).all(axis=2)).sum() > 100  # full red for +max
+    assert ((image == (0, 0, 255)).all(axis=2)).sum() > 100  # full blue for -max
