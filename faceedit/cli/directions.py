@@ -41,7 +41,8 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
     ev.add_argument("--model", default="synthfaces-64")
     ev.add_argument("--judge", default="synthfaces-judge", help="independent classifier that scores the edits")
     ev.add_argument("--n", type=int, default=1000, help="faces (default 1000)")
-    ev.add_argument("--alphas", default="-3,-2,-1,0,1,2,3", help="edit strengths in std units (default -3..3)")
+    ev.add_argument("--alphas", default="-3,-2,-1,0,1,2,3",
+                    help="edit strengths in std units, e.g. --alphas=-2,0,2 (default -3..3)")
     ev.add_argument("--seed", type=int, default=12345, help="seed of the faces (not the fitting seed)")
     ev.add_argument("--out", type=Path, required=True, help="folder for report.json and PNGs")
     ev.add_argument("--device", default="auto")

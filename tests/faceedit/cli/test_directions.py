@@ -28,7 +28,7 @@ def test_fit_eval_explore_end_to_end(tmp_path, capsys):
     assert {p.name for p in out.glob("*.json")} == {"age.json", "gender.json", "age-orth-gender.json"}
     assert "samples" in capsys.readouterr().out
     assert main(["directions", "eval", str(out / "age.json"), str(out / "age-orth-gender.json"), "--model", model,
-                 "--judge", clf, "--n", "4", "--alphas", "-1,0,1", "--out", str(tmp_path / "eval"),
+                 "--judge", clf, "--n", "4", "--alphas=-1,0,1", "--out", str(tmp_path / "eval"),
                  "--no-progress"]) == 0
     report = json.loads((tmp_path / "eval" / "report.json").read_text())
     assert 0 <= report["age"]["monotonic_fraction"] <= 1 and "gender" in report["age-orth-gender"]["effect_per_unit"]
