@@ -34,6 +34,9 @@ _LAZY = {
     "AttributeClassifier": "directions.classifiers",
     "CallableClassifier": "directions.classifiers",
     "SynthfacesClassifier": "directions.classifiers",
+    "AgeGenderClassifier": "directions.classifiers",
+    "CLIPZeroShotClassifier": "directions.classifiers",
+    "make_classifier": "directions.classifiers",
 }
 
 __all__ = list(_LAZY)
