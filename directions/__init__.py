@@ -9,8 +9,7 @@ lazily, so ``import directions`` stays light and scikit-learn loads only when an
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from faceedit.utils.lazy import lazy_attributes
 
 _LAZY = {
     "DirectionEstimator": "directions.estimators",
@@ -42,13 +41,4 @@ _LAZY = {
 __all__ = list(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'directions' has no attribute {name!r}")
-
-
-def __dir__() -> list:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes("directions", _LAZY, globals())

@@ -12,9 +12,6 @@ Heavy submodules are imported on first use, so ``import faceedit`` stays light.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from faceedit.errors import (
     CheckpointFormatError,
     FaceEditError,
@@ -23,6 +20,7 @@ from faceedit.errors import (
     ModelNotFoundError,
     UnsafeCheckpointError,
 )
+from faceedit.utils.lazy import lazy_attributes
 
 __version__ = "0.1.0"
 
@@ -36,13 +34,4 @@ __all__ = ["__version__", "FaceEditError", "UnsafeCheckpointError", "CheckpointF
            "ModelMismatchError", "ModelDownloadError", *_LAZY]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'faceedit' has no attribute {name!r}")
-
-
-def __dir__() -> list:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes("faceedit", _LAZY, globals())
