@@ -156,7 +156,7 @@ class DirectionEstimator(BaseEstimator):
         self.direction_ = project_out(raw, self.orthogonal_to)
         projections = W @ self.direction_
         self.projection_std_ = float(projections.std())
-        self.offset_ = float(-self._boundary_position(X, target, projections[index]))
+        self.offset_ = float(-self._boundary_position(target, projections[index]))
         self.n_features_in_ = W.shape[1]
         self.n_samples_fit_ = len(index)
         return self
@@ -184,7 +184,7 @@ class DirectionEstimator(BaseEstimator):
         predicted = ((X_test - midpoint) @ raw > 0).astype(int)
         return None, raw, (predicted == y_test).mean()
 
-    def _boundary_position(self, X, target, projections) -> float:
+    def _boundary_position(self, target, projections) -> float:
         """Where along ``direction_`` the classes meet (the target's mean for ridge)."""
         if self.method == "ridge":
             return float(np.median(projections))

@@ -108,9 +108,12 @@ class AttributeNet(torch.nn.Module):
         if images.ndim != 4 or images.shape[1] != 3:
             raise ValueError(f"expected images [N, 3, H, W] in [-1, 1], got shape {tuple(images.shape)}")
         x = images.to(self.out.weight.dtype)
-        if x.shape[-1] != self.input_resolution or x.shape[-2] != self.input_resolution:
-            x = F.interpolate(x, size=(self.input_resolution,) * 2, mode="area" if x.shape[-1] > self.input_resolution
-                              else "bilinear", align_corners=None if x.shape[-1] > self.input_resolution else False)
+        size = (self.input_resolution, self.input_resolution)
+        if tuple(x.shape[-2:]) != size:
+            if x.shape[-1] > self.input_resolution:  # shrinking: average, so no detail aliases
+                x = F.interpolate(x, size=size, mode="area")
+            else:
+                x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
         x = self.blocks(self.stem(x))  # [N, C, r, r]
         return F.relu(self.features_fc(x.mean(dim=[2, 3])))  # [N, feature_dim]
 
