@@ -13,15 +13,16 @@ sample grid and a histogram plot per factor.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import run_record  # noqa: E402
 
 RENDER_SEED_A = 31_337
 RENDER_SEED_B = 42_424
@@ -98,10 +99,7 @@ def main() -> int:
                          tv_floor=tv_floor[head["name"]], mean_model=mean_of(predictions["model samples"], head),
                          mean_renders=mean_of(predictions["renders"], head)))
     report = dict(model=str(args.model), judge=str(args.judge), n=args.n, fd_model=fd_model, fd_floor=fd_floor,
-                  factors=rows, seconds=round(time.time() - start, 1),
-                  date=datetime.date.today().isoformat(), machine=f"{platform.machine()}, {torch.get_num_threads()} "
-                  f"torch threads, {platform.processor() or platform.system()}", torch=torch.__version__,
-                  command=" ".join(["python"] + sys.argv))
+                  factors=rows, seconds=round(time.time() - start, 1), **run_record())
 
     print(f"judge-feature Frechet distance: model vs renders {fd_model:.3f}, renders vs renders (floor) "
           f"{fd_floor:.3f}\n")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Optional, Sequence
+from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
 from directions.io import Direction
 from directions.sampling import LabelledSamples
 
-__all__ = ["fit_direction", "CLASSIFICATION_DEFAULT_METHOD"]
+__all__ = ["fit_direction", "fit_directions", "conditional_name", "CLASSIFICATION_DEFAULT_METHOD"]
 
 CLASSIFICATION_DEFAULT_METHOD = "svm"
 
@@ -46,3 +46,39 @@ def fit_direction(
         projection_std=estimator.projection_std_, conditioned_on=tuple(conditioned_on),
         extra={"estimator": {k: v for k, v in estimator.get_params().items() if k != "orthogonal_to"},
                "offset": estimator.offset_})
+
+
+def conditional_name(attribute: str, others: Sequence[str]) -> str:
+    """File name of a conditional direction, e.g. ``'age-orth-gender-glasses'``."""
+    return f"{attribute}-orth-{'-'.join(others)}" if others else attribute
+
+
+def fit_directions(
+    samples: LabelledSamples,  # W and scores from sample_and_label
+    attributes: Sequence[str],  # scores to fit plain (naive) directions for
+    generator_name: str,  # recorded in the direction files
+    generator_fingerprint: str,  # Generator.fingerprint() of the sampled generator
+    classifier_name: str,  # recorded in the direction files
+    conditional: Sequence[Tuple[str, Sequence[str]]] = (),  # (attribute, attributes to project out) pairs
+    method: str = CLASSIFICATION_DEFAULT_METHOD,  # DirectionEstimator method
+    **estimator_options,  # further DirectionEstimator hyperparameters
+) -> Dict[str, Direction]:
+    """Fit naive directions, then conditional ones orthogonal to the naive directions named.
+
+    Returns ``{name: Direction}``; naive directions are named after their attribute, conditional
+    ones with :func:`conditional_name` (``[('age', ['gender'])]`` gives ``'age-orth-gender'``). Every
+    attribute a conditional direction is made orthogonal to gets its own naive direction.
+    """
+    conditional = [(a, list(others)) for a, others in conditional]
+    needed = list(attributes) + [name for a, others in conditional for name in [a, *others]]
+    common = dict(generator_name=generator_name, generator_fingerprint=generator_fingerprint,
+                  classifier_name=classifier_name, method=method, **estimator_options)
+    fitted: Dict[str, Direction] = {}
+    for attribute in dict.fromkeys(needed):
+        fitted[attribute] = fit_direction(samples, attribute, **common)
+    for attribute, others in conditional:
+        others = [o for o in dict.fromkeys(others) if o != attribute]
+        if others:
+            fitted[conditional_name(attribute, others)] = fit_direction(
+                samples, attribute, conditioned_on={o: fitted[o] for o in others}, **common)
+    return fitted

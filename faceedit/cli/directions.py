@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import List
 
@@ -37,17 +36,23 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
     fit.set_defaults(run=run_fit)
 
     ev = dsub.add_parser("eval", help="judge directions: monotonicity, entanglement, change outside the face")
-    ev.add_argument("directions", nargs="+", type=Path, help="direction files (NAME.json)")
+    ev.add_argument("directions", nargs="+",
+                    help="direction files (NAME.json) or names of the model's bundled directions (e.g. age)")
     ev.add_argument("--model", default="synthfaces-64")
     ev.add_argument("--judge", default="synthfaces-judge", help="independent classifier that scores the edits")
     ev.add_argument("--n", type=int, default=1000, help="faces (default 1000)")
     ev.add_argument("--alphas", default="-3,-2,-1,0,1,2,3",
                     help="edit strengths in std units, e.g. --alphas=-2,0,2 (default -3..3)")
     ev.add_argument("--seed", type=int, default=12345, help="seed of the faces (not the fitting seed)")
+    ev.add_argument("--strip-seeds", default="0-2", help="faces shown in strips.png (default 0-2)")
     ev.add_argument("--out", type=Path, required=True, help="folder for report.json and PNGs")
     ev.add_argument("--device", default="auto")
     ev.add_argument("--no-progress", action="store_true")
     ev.set_defaults(run=run_eval)
+
+    ls = dsub.add_parser("list", help="directions bundled with a model")
+    ls.add_argument("--model", default="synthfaces-64")
+    ls.set_defaults(run=run_list)
 
     ex = dsub.add_parser("explore", help="unsupervised candidate directions (GANSpace, SeFa) as image grids")
     ex.add_argument("--model", default="synthfaces-64")
@@ -78,7 +83,7 @@ def run_fit(args: argparse.Namespace) -> int:
 
     from directions.classifiers.registry import make_classifier
     from directions.io import save_direction
-    from directions.pipeline import fit_direction
+    from directions.pipeline import fit_directions
     from directions.sampling import sample_and_label
     from faceedit.loading.api import load_generator
 
@@ -88,70 +93,58 @@ def run_fit(args: argparse.Namespace) -> int:
     samples = sample_and_label(G, classifier, args.samples or args.out / "samples", n=args.n, seed=args.seed,
                                truncation_psi=args.trunc, progress=not args.no_progress)
     sampled = time.monotonic() - start
-    fingerprint, name = G.fingerprint(), _model_name(args.model)
-    common = dict(generator_name=name, generator_fingerprint=fingerprint, classifier_name=classifier.name,
-                  method=args.method)
-    naive = {}
-    for attribute in dict.fromkeys(list(args.attribute) + list(args.conditional_on)):
-        naive[attribute] = fit_direction(samples, attribute, **common)
-        path = save_direction(naive[attribute], args.out / attribute)
-        print(f"{attribute}: held-out score {naive[attribute].score:.3f} -> {path}")
-    if args.conditional_on:
-        for attribute in args.attribute:
-            others = {a: naive[a] for a in args.conditional_on if a != attribute}
-            if not others:
-                continue
-            direction = fit_direction(samples, attribute, conditioned_on=others, **common)
-            path = save_direction(direction, args.out / f"{attribute}-orth-{'-'.join(others)}")
-            print(f"{attribute} orthogonal to {', '.join(others)}: {path}")
+    conditional = [(a, [o for o in args.conditional_on if o != a]) for a in args.attribute]
+    fitted = fit_directions(samples, args.attribute, generator_name=_model_name(args.model),
+                            generator_fingerprint=G.fingerprint(), classifier_name=classifier.name,
+                            conditional=conditional, method=args.method)
+    for name, direction in fitted.items():
+        path = save_direction(direction, args.out / name)
+        print(f"{name}: held-out score {direction.score:.3f} -> {path}")
     print(f"faceedit directions fit: {len(samples)} samples in {sampled:.0f} s, fitting in "
           f"{time.monotonic() - start - sampled:.1f} s")
     return 0
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    import torch
-
+    from directions.bundled import resolve_direction
     from directions.classifiers.registry import make_classifier
-    from directions.edit import apply_direction
-    from directions.evaluation import edit_sweep, effect_per_unit, monotonic_fraction
-    from directions.io import load_direction
+    from directions.report import write_direction_report
     from faceedit.loading.api import load_generator
-    from faceedit.utils.images import images_from_tensor, make_grid, save_png
-    from faceedit.utils.plots import heatmap
-    from faceedit.utils.seeds import z_from_seeds
+    from faceedit.utils.seeds import parse_seeds
 
     G = load_generator(args.model, device=args.device)
     judge = make_classifier(args.judge, device=G.device)
-    alphas = _parse_alphas(args.alphas)
-    args.out.mkdir(parents=True, exist_ok=True)
-    report, rows, labels = {"model": args.model, "judge": judge.name, "n": args.n, "alphas": alphas}, [], []
-    attributes = None
-    for path in args.directions:
-        direction = load_direction(path, generator=G)
-        sweep = edit_sweep(G, direction.vector, judge, n=args.n, alphas=alphas, scale=direction.projection_std,
-                           layers=direction.layers, seed=args.seed, progress=not args.no_progress)
-        attributes = attributes or [a for a in sweep.scores if "=" not in a]
-        label = Path(path).with_suffix("").name
-        effects = {a: effect_per_unit(sweep, a) for a in attributes}
-        entry = {"attribute": direction.attribute, "effect_per_unit": effects,
-                 "outside_face_change": float(sweep.outside_change[np.argmax(np.abs(alphas))].mean())}
-        if direction.attribute in sweep.scores:
-            entry["monotonic_fraction"] = monotonic_fraction(sweep, direction.attribute)
-        report[label] = entry
-        rows.append([effects[a] for a in attributes])
-        labels.append(label)
-        with torch.no_grad():  # one face per strength for people to look at
-            ws = G.mapping(z_from_seeds([args.seed], G.z_dim).to(G.device), None, truncation_psi=0.7)
-            strip = torch.cat([G.synthesis(apply_direction(ws, direction.vector, a, direction.layers,
-                                                           direction.projection_std), noise_mode="const")
-                               for a in alphas])
-        save_png(make_grid(images_from_tensor(strip), cols=len(alphas)), args.out / f"{label}-strip.png")
-        print(f"{label}: " + ", ".join(f"{k} {v:.3f}" for k, v in entry.items() if isinstance(v, float)))
-    save_png(heatmap(np.array(rows), labels, attributes, title=f"judge change per unit edit ({judge.name})"),
-             args.out / "entanglement.png")
-    (args.out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(f"faceedit directions eval: report.json, entanglement.png and strips in {args.out}")
+    directions = {}
+    for spec in args.directions:
+        direction = resolve_direction(spec, model=_model_name(args.model), generator=G)
+        directions[Path(spec).stem if spec.endswith(".json") else Path(spec).name] = direction
+    report = write_direction_report(args.out, G, directions, judge, n=args.n, alphas=_parse_alphas(args.alphas),
+                                    seed=args.seed, strip_seeds=parse_seeds(args.strip_seeds),
+                                    extra={"model": args.model}, progress=not args.no_progress)
+    for label, entry in report["directions"].items():
+        target = entry["attribute"]
+        others = sorted(((abs(v), a) for a, v in entry["mean_abs_change"].items() if a != target), reverse=True)[:2]
+        mono = f"monotonic {entry['monotonic_fraction']:.3f}, " if "monotonic_fraction" in entry else ""
+        print(f"{label}: {mono}{target} {entry['effect_per_unit'][target]:+.3f}/unit; largest side effects "
+              + ", ".join(f"{a} {v:.3f}" for v, a in others) + f"; outside face {entry['outside_face_change']:.4f}")
+    print(f"faceedit directions eval: report.json, entanglement.png, curves-*.png and strips.png in {args.out}")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from directions.bundled import bundled_directions, load_bundled_direction
+
+    names = bundled_directions(args.model)
+    if not names:
+        print(f"no directions are bundled for {args.model}; fit some with `faceedit directions fit --model "
+              f"{args.model} --out DIR`")
+        return 0
+    for name in names:
+        d = load_bundled_direction(args.model, name)
+        score = f"{d.score:.3f}" if d.score is not None else "-"
+        cond = f" orthogonal to {', '.join(d.conditioned_on)}" if d.conditioned_on else ""
+        print(f"{name:28s} {d.attribute}{cond}; {d.method} on {d.n_samples} samples labelled by {d.classifier}, "
+              f"held-out {score}")
     return 0
 
 

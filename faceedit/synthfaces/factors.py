@@ -145,8 +145,10 @@ def sample_factors(n: int, seed: int = 0, *, generator: Optional[torch.Generator
         return torch.randn(n, generator=generator, device=gen_device)
 
     age = uniform()
-    # Bimodal presentation: two modes near 0.12 and 0.88 with a continuum in between.
-    mode = torch.where(uniform() < 0.5, -2.0, 2.0)
+    # Bimodal presentation: two modes near 0.12 and 0.88 with a continuum in between. The masculine
+    # mode grows with age (25 % of the youngest, 75 % of the oldest), so age and gender are entangled
+    # as they are in FFHQ and a naive age direction drags presentation along.
+    mode = torch.where(uniform() < 0.75 - 0.5 * age, -2.0, 2.0)
     gender = torch.sigmoid(mode + 0.8 * normal())
     smile = uniform()
     skin_tone = uniform()

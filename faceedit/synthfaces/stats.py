@@ -56,6 +56,9 @@ def measure_correlations(n: int = 10_000, seed: int = 0) -> List[Tuple[str, str,
     bald = look["baldness"] > 0.5
     everyone = torch.ones_like(glasses)
     return [
+        ("gender vs age", "P(gender > 0.5 | age < 0.3)", _rate(gender > 0.5, young)),
+        ("gender vs age", "P(gender > 0.5 | age > 0.7)", _rate(gender > 0.5, old)),
+        ("gender vs age", "corr(age, gender)", pearson(age, gender)),
         ("beard vs gender", "P(beard > 0 | gender < 0.6)", _rate(has_beard, gender < 0.6)),
         ("beard vs gender", "P(beard > 0 | gender > 0.8)", _rate(has_beard, gender > 0.8)),
         ("beard vs gender", "corr(gender, beard)", pearson(gender, p["beard"])),
@@ -79,7 +82,7 @@ def measure_correlations(n: int = 10_000, seed: int = 0) -> List[Tuple[str, str,
         ("hair colour vs skin tone", "P(blonde or red | skin_tone > 0.7)", _rate(blonde_or_red, dark_skin)),
         ("hair colour vs skin tone", "P(black | skin_tone > 0.7)", _rate(hair == 0, dark_skin)),
         ("wrinkles vs age", "corr(age, wrinkles)", pearson(age, look["wrinkles"])),
-        ("independent (control)", "corr(age, gender)", pearson(age, gender)),
+        ("independent (control)", "corr(smile, gender)", pearson(p["smile"], gender)),
         ("independent (control)", "corr(smile, age)", pearson(p["smile"], age)),
         ("independent (control)", "corr(yaw, light)", pearson(p["yaw"], p["light"])),
     ]

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import copy
 import json
+import signal
+import threading
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Union
 
 import numpy as np
 import torch
@@ -70,6 +72,7 @@ class Trainer:
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.d_lr * ratio,
                                       betas=(betas[0] ** ratio, betas[1] ** ratio), eps=1e-8)
         self.state = TrainingState(step=0, nimg=0, train_seconds=0.0, config=cfg.to_dict())
+        self._continued_at = 0.0  # monotonic time of the last SIGCONT, see _watch_for_continue
         if checkpoint is not None:
             self.state = load_checkpoint(checkpoint, self._networks(), self._optimizers())
             self.state.config = cfg.to_dict()
@@ -200,7 +203,8 @@ class Trainer:
         last_saved_step = self.state.step
         bar = tqdm(total=int(cfg.total_kimg * 1000), initial=min(self.state.nimg, int(cfg.total_kimg * 1000)),
                    unit="img", unit_scale=True, desc="training", disable=not self.progress, dynamic_ncols=True)
-        tick_start, tick_nimg = time.monotonic(), self.state.nimg
+        tick_seconds, tick_nimg = 0.0, self.state.nimg
+        restore_sigcont = self._watch_for_continue()
         try:
             while not self.done:
                 if max_steps is not None and steps_done >= max_steps:
@@ -210,15 +214,18 @@ class Trainer:
                 t0 = time.monotonic()
                 before = self.state.nimg
                 stats = self.step()
-                self.state.train_seconds += time.monotonic() - t0
+                # A step the process was suspended in (SIGSTOP ... SIGCONT) counts from the resumption only.
+                elapsed = time.monotonic() - max(t0, self._continued_at)
+                self.state.train_seconds += elapsed
+                tick_seconds += elapsed
                 steps_done += 1
                 bar.update(min(self.state.nimg, int(cfg.total_kimg * 1000)) - min(before, int(cfg.total_kimg * 1000)))
                 for key, value in stats.items():
                     self._pending[key].append(value)
                 if self.state.step % cfg.log_steps == 0:
-                    speed = (self.state.nimg - tick_nimg) / max(time.monotonic() - tick_start, 1e-9)
+                    speed = (self.state.nimg - tick_nimg) / max(tick_seconds, 1e-9)
                     record = self._flush_stats(speed)
-                    tick_start, tick_nimg = time.monotonic(), self.state.nimg
+                    tick_seconds, tick_nimg = 0.0, self.state.nimg
                     bar.set_postfix(G=f"{record['loss_G']:.3f}", D=f"{record['loss_D']:.3f}", ips=f"{speed:.1f}")
                 if _crossed(before, self.state.nimg, cfg.sample_kimg):
                     self.write_samples()
@@ -231,10 +238,27 @@ class Trainer:
             raise
         finally:
             bar.close()
+            restore_sigcont()
         if self.state.step != last_saved_step:
             self.write_samples()
             self.save()
         return self.state
+
+    def _watch_for_continue(self) -> Callable[[], None]:
+        """Note when the process resumes after a suspension, so ``train_seconds`` leaves the pause out.
+
+        Only the main thread may install signal handlers; elsewhere (and where SIGCONT does not
+        exist) pauses are counted. Returns a function that restores the previous handler.
+        """
+        self._continued_at = 0.0
+        if not hasattr(signal, "SIGCONT") or threading.current_thread() is not threading.main_thread():
+            return lambda: None
+
+        def on_continue(signum, frame) -> None:
+            self._continued_at = time.monotonic()
+
+        previous = signal.signal(signal.SIGCONT, on_continue)
+        return lambda: signal.signal(signal.SIGCONT, previous)
 
     # ------------------------------------------------------------------ outputs
 
@@ -327,21 +351,17 @@ def progress_strip(run_dir: Path, config: TrainingConfig, rows: int = 10, pad: i
 
     Shows how the same latents turned into faces as training went on (``samples/progress.png``).
     """
-    from PIL import Image, ImageDraw
+    from PIL import Image
+
+    from faceedit.utils.images import label_rows
 
     grids = sorted((Path(run_dir) / "samples").glob("fakes-step*.png"))
     if len(grids) > rows:
         picks = np.linspace(0, len(grids) - 1, rows).round().astype(int)
         grids = [grids[i] for i in sorted(set(picks))]
-    label_width = 72
-    strips = []
-    for path in grids:
-        row = np.asarray(Image.open(path).convert("RGB"))[: config.resolution + 2 * pad]  # [R + 2 pad, W, 3]
-        label = Image.new("RGB", (label_width, row.shape[0]), (255, 255, 255))
-        kimg = int(path.stem.split("step")[1]) * config.batch_size / 1000
-        ImageDraw.Draw(label).text((4, row.shape[0] // 2 - 6), f"{kimg:g} kimg", fill=(0, 0, 0))
-        strips.append(np.concatenate([np.asarray(label), row], axis=1))
-    return np.concatenate(strips, axis=0)
+    strips = [np.asarray(Image.open(path).convert("RGB"))[: config.resolution + 2 * pad] for path in grids]
+    kimgs = [int(path.stem.split("step")[1]) * config.batch_size / 1000 for path in grids]
+    return label_rows(strips, [f"{kimg:g} kimg" for kimg in kimgs], label_width=72)
 
 
 def _crossed(before: int, after: int, every_kimg: float) -> bool:

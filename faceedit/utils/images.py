@@ -12,7 +12,7 @@ import torch
 
 from faceedit.utils.files import atomic_write_bytes
 
-__all__ = ["images_from_tensor", "make_grid", "save_png"]
+__all__ = ["images_from_tensor", "make_grid", "label_rows", "save_png"]
 
 
 def images_from_tensor(img: torch.Tensor) -> np.ndarray:
@@ -41,6 +41,28 @@ def make_grid(images: Union[np.ndarray, Sequence[np.ndarray]], cols: Optional[in
         y, x = pad + r * (h + pad), pad + q * (w + pad)
         grid[y : y + h, x : x + w] = image
     return grid
+
+
+def label_rows(rows: Sequence[np.ndarray], labels: Sequence[str], label_width: int = 96,
+               header: Optional[str] = None) -> np.ndarray:
+    """Stack ``uint8 [H_i, W, 3]`` rows of equal width top to bottom, each with its text label on the left.
+
+    ``header`` is a line of text above everything (e.g. what the columns are).
+    """
+    from PIL import Image, ImageDraw
+
+    if len(rows) != len(labels) or not rows:
+        raise ValueError(f"need one label per row and at least one row, got {len(rows)} rows, {len(labels)} labels")
+    strips = []
+    for row, text in zip(rows, labels):
+        label = Image.new("RGB", (label_width, row.shape[0]), (255, 255, 255))
+        ImageDraw.Draw(label).text((4, row.shape[0] // 2 - 6), text, fill=(0, 0, 0))
+        strips.append(np.concatenate([np.asarray(label), row[..., :3]], axis=1))
+    if header:
+        top = Image.new("RGB", (strips[0].shape[1], 18), (255, 255, 255))
+        ImageDraw.Draw(top).text((label_width + 2, 3), header, fill=(0, 0, 0))
+        strips.insert(0, np.asarray(top))
+    return np.concatenate(strips, axis=0)
 
 
 def save_png(image: np.ndarray, path: Union[str, Path]) -> Path:

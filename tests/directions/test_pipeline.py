@@ -38,3 +38,14 @@ def test_bad_requests_are_named():
     other = fit_direction(samples, "gender", "toy", "e" * 64, "c", method="logistic")
     with pytest.raises(ValueError, match="not on this generator"):
         fit_direction(samples, "age", "toy", "f" * 64, "c", conditioned_on={"gender": other})
+
+
+def test_fit_directions_names_naive_and_conditional_directions():
+    from directions.pipeline import fit_directions
+
+    fitted = fit_directions(_samples(), ["age"], "toy", "f" * 64, "c", method="logistic",
+                            conditional=[("age", ["gender"]), ("gender", ["age"])])
+    assert list(fitted) == ["age", "gender", "age-orth-gender", "gender-orth-age"]
+    assert abs(fitted["age-orth-gender"].vector @ fitted["gender"].vector) < 1e-9
+    assert abs(fitted["gender-orth-age"].vector @ fitted["age"].vector) < 1e-9
+    assert fitted["gender-orth-age"].conditioned_on == ("age",)

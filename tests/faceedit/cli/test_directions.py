@@ -30,9 +30,11 @@ def test_fit_eval_explore_end_to_end(tmp_path, capsys):
     assert main(["directions", "eval", str(out / "age.json"), str(out / "age-orth-gender.json"), "--model", model,
                  "--judge", clf, "--n", "4", "--alphas=-1,0,1", "--out", str(tmp_path / "eval"),
                  "--no-progress"]) == 0
-    report = json.loads((tmp_path / "eval" / "report.json").read_text())
+    report = json.loads((tmp_path / "eval" / "report.json").read_text())["directions"]
     assert 0 <= report["age"]["monotonic_fraction"] <= 1 and "gender" in report["age-orth-gender"]["effect_per_unit"]
-    assert (tmp_path / "eval" / "entanglement.png").is_file() and (tmp_path / "eval" / "age-strip.png").is_file()
+    for name in ("entanglement.png", "strips.png", "curves-age.png", "curves-age-orth-gender.png"):
+        assert (tmp_path / "eval" / name).is_file()
+    assert "age-orth-gender: monotonic" in capsys.readouterr().out
     assert main(["directions", "explore", "--model", model, "--method", "sefa", "--k", "2", "--seeds", "0",
                  "--out", str(tmp_path / "explore")]) == 0
     assert (tmp_path / "explore" / "sefa.png").is_file()
@@ -49,3 +51,16 @@ def test_eval_refuses_a_direction_from_another_generator(tmp_path, capsys):
     assert "not on this generator" in capsys.readouterr().err
     assert main(["directions", "fit", "--model", model, "--classifier", "oracle", "--out", str(out)]) == 2
     assert "unknown classifier" in capsys.readouterr().err
+    assert main(["directions", "eval", "no-such-direction", "--model", model, "--judge", clf,
+                 "--out", str(tmp_path / "e"), "--n", "2", "--no-progress"]) == 2
+    assert "neither a direction file" in capsys.readouterr().err
+
+
+def test_list_names_the_bundled_directions(capsys):
+    from directions.bundled import bundled_directions
+
+    assert main(["directions", "list", "--model", "synthfaces-64"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in bundled_directions("synthfaces-64"))
+    assert main(["directions", "list", "--model", "nothing-here"]) == 0
+    assert "no directions are bundled" in capsys.readouterr().out

@@ -1,4 +1,8 @@
 import json
+import os
+import signal
+import subprocess
+import time
 
 import pytest
 import torch
@@ -92,3 +96,21 @@ def test_damaged_checkpoint_is_reported(tmp_path):
     (latest_checkpoint(run) / "state.safetensors").write_bytes(b"garbage")
     with pytest.raises(CheckpointFormatError, match="resume from an older one"):
         _trainer(run)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="needs POSIX job-control signals")
+def test_time_suspended_with_sigstop_is_not_counted_as_training(tmp_path):
+    trainer = Trainer(tmp_path, preset("tiny").replace(total_kimg=1.0), device="cpu", progress=False)
+    step = trainer.step
+
+    def suspended_step():  # another process resumes us after 1.5 s, as `kill -CONT` would
+        subprocess.Popen(["sh", "-c", f"sleep 1.5; kill -CONT {os.getpid()}"])
+        os.kill(os.getpid(), signal.SIGSTOP)
+        return step()
+
+    trainer.step = suspended_step
+    start = time.monotonic()
+    trainer.train(max_steps=1)
+    assert time.monotonic() - start > 1.4
+    assert trainer.state.train_seconds < 1.0
+    assert signal.getsignal(signal.SIGCONT) is signal.SIG_DFL  # the handler is removed afterwards

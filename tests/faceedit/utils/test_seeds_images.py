@@ -37,3 +37,15 @@ def test_resolve_device():
     assert resolve_device(None).type in {"cpu", "cuda", "mps"}
     with pytest.raises(ValueError, match="unknown device"):
         resolve_device("toaster")
+
+
+def test_label_rows_adds_a_label_column_and_header():
+    from faceedit.utils.images import label_rows
+
+    rows = [np.zeros((10, 20, 3), np.uint8), np.full((12, 20, 3), 128, np.uint8)]
+    out = label_rows(rows, ["a", "b"], label_width=30, header="alpha -3 .. 3")
+    assert out.shape == (18 + 22, 50, 3)
+    assert (out[18:28, 30:] == 0).all() and (out[28:, 30:] == 128).all()
+    assert (out[18:, :30] < 255).any()  # the labels were drawn
+    with pytest.raises(ValueError, match="one label per row"):
+        label_rows(rows, ["a"])
