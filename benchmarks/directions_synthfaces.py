@@ -111,10 +111,10 @@ def main() -> int:
             pair = {attribute: fitted[attribute], conditional_name(attribute, [other]):
                     fitted[conditional_name(attribute, [other])]}
             curves = [np.asarray(response_curves_from(args.work / "eval", label)) for label in pair]
-            figure = stack([stack(curves, axis=1), edit_strips(G, pair, seeds=[0, 1, 2, 3])], axis=0)
+            figure = stack([stack(curves, axis=1), edit_strips(G, pair, seeds=[0, 1, 2, 3], zoom=2)], axis=0)
             save_png(figure, args.images / f"directions-{name}-{attribute}-naive-vs-conditional.png")
         shutil.copyfile(args.work / "eval" / "entanglement.png", args.images / f"directions-{name}-entanglement.png")
-        save_png(edit_strips(G, {k: fitted[k] for k in NAIVE}, seeds=[0, 1]),
+        save_png(edit_strips(G, {k: fitted[k] for k in NAIVE}, seeds=[0, 1], zoom=2),
                  args.images / f"directions-{name}-strips.png")
 
     if args.bundle:

@@ -93,6 +93,7 @@ def edit_strips(
     seeds: Sequence[int],  # faces
     alphas: Sequence[float] = DEFAULT_ALPHAS,  # columns
     truncation_psi: float = 0.7,
+    zoom: int = 1,  # integer upscaling (nearest neighbour) so small faces can be judged by eye
 ) -> np.ndarray:
     """Rows of edited faces (for each seed, one row per direction; columns are alphas), labelled."""
     from directions.edit import apply_direction
@@ -105,11 +106,12 @@ def edit_strips(
         for label, d in directions.items():
             images = torch.cat([G.synthesis(apply_direction(ws, d.vector, float(a), d.layers, d.projection_std),
                                             noise_mode="const") for a in alphas])  # [A, 3, H, W]
-            rows.append(make_grid(images_from_tensor(images), cols=len(alphas)))
-            labels.append(f"{seed}: {label}")
+            pictures = images_from_tensor(images).repeat(zoom, axis=1).repeat(zoom, axis=2)  # [A, zH, zW, 3]
+            rows.append(make_grid(pictures, cols=len(alphas)))
+            labels.append(f"face {seed}: {label}")
     width = 8 + 7 * max(len(s) for s in labels)
-    header = "alpha " + "  ".join(f"{a:+g}" for a in alphas)
-    return label_rows(rows, labels, label_width=width, header=header)
+    return label_rows(rows, labels, label_width=width, column_labels=[f"{a:+g}" for a in alphas],
+                      header="alpha (std of the boundary distance)")
 
 
 def write_direction_report(
@@ -143,7 +145,8 @@ def write_direction_report(
     for label, sweep in sweeps.items():
         save_png(response_curves(sweep, title=f"{label}: judged change ({judge.name})",
                                  target=directions[label].attribute), out / f"curves-{label}.png")
-    save_png(edit_strips(G, directions, strip_seeds, alphas), out / "strips.png")
+    zoom = max(1, 128 // G.img_resolution)
+    save_png(edit_strips(G, directions, strip_seeds, alphas, zoom=zoom), out / "strips.png")
     report = dict(extra or {})
     report.update(judge=judge.name, n=n, alphas=[float(a) for a in alphas], seed=seed, directions=summary)
     atomic_write_text(out / "report.json", json.dumps(report, indent=2) + "\n")

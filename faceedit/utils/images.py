@@ -44,10 +44,17 @@ def make_grid(images: Union[np.ndarray, Sequence[np.ndarray]], cols: Optional[in
 
 
 def label_rows(rows: Sequence[np.ndarray], labels: Sequence[str], label_width: int = 96,
-               header: Optional[str] = None) -> np.ndarray:
+               header: Optional[str] = None, column_labels: Optional[Sequence[str]] = None) -> np.ndarray:
     """Stack ``uint8 [H_i, W, 3]`` rows of equal width top to bottom, each with its text label on the left.
 
-    ``header`` is a line of text above everything (e.g. what the columns are).
+    Args:
+        rows: image rows, e.g. :func:`make_grid` strips of one row each.
+        labels: one text per row, drawn in a column ``label_width`` pixels wide.
+        header: a line of text above everything, e.g. what the columns are.
+        column_labels: texts spread evenly above the rows, one per column of a grid row.
+
+    Returns:
+        ``uint8 [H, label_width + W, 3]``.
     """
     from PIL import Image, ImageDraw
 
@@ -58,11 +65,18 @@ def label_rows(rows: Sequence[np.ndarray], labels: Sequence[str], label_width: i
         label = Image.new("RGB", (label_width, row.shape[0]), (255, 255, 255))
         ImageDraw.Draw(label).text((4, row.shape[0] // 2 - 6), text, fill=(0, 0, 0))
         strips.append(np.concatenate([np.asarray(label), row[..., :3]], axis=1))
+    width, heads = strips[0].shape[1], []
     if header:
-        top = Image.new("RGB", (strips[0].shape[1], 18), (255, 255, 255))
+        top = Image.new("RGB", (width, 18), (255, 255, 255))
         ImageDraw.Draw(top).text((label_width + 2, 3), header, fill=(0, 0, 0))
-        strips.insert(0, np.asarray(top))
-    return np.concatenate(strips, axis=0)
+        heads.append(np.asarray(top))
+    if column_labels:
+        top = Image.new("RGB", (width, 16), (255, 255, 255))
+        draw, cell = ImageDraw.Draw(top), (width - label_width) / len(column_labels)
+        for i, text in enumerate(column_labels):
+            draw.text((label_width + (i + 0.5) * cell - 3 * len(text), 2), text, fill=(0, 0, 0))
+        heads.append(np.asarray(top))
+    return np.concatenate(heads + strips, axis=0)
 
 
 def save_png(image: np.ndarray, path: Union[str, Path]) -> Path:

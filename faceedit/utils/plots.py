@@ -14,7 +14,7 @@ from faceedit.utils.files import atomic_write_bytes
 __all__ = ["heatmap", "line_plot", "save_line_plot", "smooth"]
 
 PALETTE = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (255, 127, 14), (148, 103, 189), (140, 86, 75),
-           (227, 119, 194), (127, 127, 127)]
+           (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207), (0, 0, 0), (255, 187, 120)]
 Series = Tuple[Sequence[float], Sequence[float]]
 
 

@@ -45,9 +45,9 @@ def test_report_files_and_strip_layout(tmp_path):
     assert report["model"] == "tiny" and set(report["directions"]) == {"a", "b"}
     for name in ("entanglement.png", "curves-a.png", "curves-b.png", "strips.png"):
         assert (tmp_path / name).stat().st_size > 0
-    strips = edit_strips(G, directions, seeds=[0, 1], alphas=[-1, 0, 1])
-    res = G.img_resolution
-    assert strips.shape[0] == 18 + 4 * (res + 4)  # header, then 2 seeds x 2 directions rows of padded images
+    strips = edit_strips(G, directions, seeds=[0, 1], alphas=[-1, 0, 1], zoom=2)
+    res = 2 * G.img_resolution
+    assert strips.shape[0] == 18 + 16 + 4 * (res + 4)  # header, alphas, 2 seeds x 2 directions rows of images
 
 
 def test_report_refuses_a_direction_of_another_generator(tmp_path):

@@ -43,9 +43,9 @@ def test_label_rows_adds_a_label_column_and_header():
     from faceedit.utils.images import label_rows
 
     rows = [np.zeros((10, 20, 3), np.uint8), np.full((12, 20, 3), 128, np.uint8)]
-    out = label_rows(rows, ["a", "b"], label_width=30, header="alpha -3 .. 3")
-    assert out.shape == (18 + 22, 50, 3)
-    assert (out[18:28, 30:] == 0).all() and (out[28:, 30:] == 128).all()
-    assert (out[18:, :30] < 255).any()  # the labels were drawn
+    out = label_rows(rows, ["a", "b"], label_width=30, header="alpha -3 .. 3", column_labels=["-1", "+1"])
+    assert out.shape == (18 + 16 + 22, 50, 3)
+    assert (out[34:44, 30:] == 0).all() and (out[44:, 30:] == 128).all()
+    assert (out[34:, :30] < 255).any() and (out[18:34, 30:] < 255).any()  # row and column labels were drawn
     with pytest.raises(ValueError, match="one label per row"):
         label_rows(rows, ["a"])
