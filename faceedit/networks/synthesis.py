@@ -13,7 +13,7 @@ devices (and with ``force_fp32``) everything runs in float32.
 from __future__ import annotations
 
 import math
-from typing import Optional, Sequence
+from typing import Dict, Mapping, Optional, Sequence
 
 import torch
 
@@ -71,10 +71,13 @@ class SynthesisLayer(torch.nn.Module):
         noise_mode: str = "random",
         fused_modconv: bool = True,
         gain: float = 1.0,
+        noise_input: Optional[torch.Tensor] = None,  # [N, 1, R, R] or [R, R] noise to use, None = by noise_mode
     ) -> torch.Tensor:  # [N, C_out, R, R]
         styles = self.affine(w)  # [N, C_in]
         noise = None
-        if self.use_noise and noise_mode == "random":
+        if self.use_noise and noise_input is not None:
+            noise = noise_input.to(x.dtype) * self.noise_strength
+        elif self.use_noise and noise_mode == "random":
             noise = torch.randn([x.shape[0], 1, self.resolution, self.resolution], device=x.device)
             noise = noise * self.noise_strength
         elif self.use_noise and noise_mode == "const":
@@ -178,8 +181,11 @@ class SynthesisBlock(torch.nn.Module):
         force_fp32: bool = True,
         fused_modconv: Optional[bool] = None,
         noise_mode: str = "random",
+        noise: Optional[Mapping[str, torch.Tensor]] = None,  # 'b{R}.conv0' / 'b{R}.conv1' -> noise map
     ):
         w_iter = iter(ws.unbind(dim=1))
+        noise = noise or {}
+        conv0_noise, conv1_noise = noise.get(f"b{self.resolution}.conv0"), noise.get(f"b{self.resolution}.conv1")
         dtype = torch.float16 if self.use_fp16 and not force_fp32 else torch.float32
         memory_format = torch.channels_last if self.channels_last and not force_fp32 else torch.contiguous_format
         if fused_modconv is None:
@@ -192,16 +198,17 @@ class SynthesisBlock(torch.nn.Module):
         else:
             x = x.to(dtype=dtype, memory_format=memory_format)
 
+        layer = dict(noise_mode=noise_mode, fused_modconv=fused_modconv)
         if self.in_channels == 0:
-            x = self.conv1(x, next(w_iter), noise_mode=noise_mode, fused_modconv=fused_modconv)
+            x = self.conv1(x, next(w_iter), noise_input=conv1_noise, **layer)
         elif self.architecture == "resnet":
             y = self.skip(x, gain=math.sqrt(0.5))
-            x = self.conv0(x, next(w_iter), noise_mode=noise_mode, fused_modconv=fused_modconv)
-            x = self.conv1(x, next(w_iter), noise_mode=noise_mode, fused_modconv=fused_modconv, gain=math.sqrt(0.5))
+            x = self.conv0(x, next(w_iter), noise_input=conv0_noise, **layer)
+            x = self.conv1(x, next(w_iter), noise_input=conv1_noise, gain=math.sqrt(0.5), **layer)
             x = y + x
         else:
-            x = self.conv0(x, next(w_iter), noise_mode=noise_mode, fused_modconv=fused_modconv)
-            x = self.conv1(x, next(w_iter), noise_mode=noise_mode, fused_modconv=fused_modconv)
+            x = self.conv0(x, next(w_iter), noise_input=conv0_noise, **layer)
+            x = self.conv1(x, next(w_iter), noise_input=conv1_noise, **layer)
 
         if img is not None:
             img = upsample2d(img, self.resample_filter)  # [N, img_channels, R, R]
@@ -264,6 +271,7 @@ class SynthesisNetwork(torch.nn.Module):
         noise_mode: str = "const",
         force_fp32: Optional[bool] = None,
         fused_modconv: Optional[bool] = None,
+        noise: Optional[Mapping[str, torch.Tensor]] = None,
     ) -> torch.Tensor:  # [N, img_channels, H, W], NVIDIA's scale (about [-1, 1])
         """Render images from per-layer latents.
 
@@ -273,9 +281,16 @@ class SynthesisNetwork(torch.nn.Module):
                 fresh noise, ``'none'`` adds no noise.
             force_fp32: run float16 blocks in float32; None = float16 only on CUDA.
             fused_modconv: grouped-conv modulation; None = choose by mode and dtype.
+            noise: per-layer noise maps (``[N, 1, R, R]`` or ``[R, R]``) keyed as :meth:`noise_layers`
+                names them; they replace ``noise_mode`` for those layers (projection optimises them).
         """
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
+        if noise:
+            unknown = sorted(set(noise) - set(self.noise_layers()))
+            if unknown:
+                raise ValueError(f"no noise input named {unknown[0]!r}; this network has "
+                                 f"{', '.join(self.noise_layers())}")
         if ws.ndim == 2:
             ws = ws.unsqueeze(1).expand(-1, self.num_ws, -1)
         if ws.ndim != 3 or ws.shape[1] != self.num_ws or ws.shape[2] != self.w_dim:
@@ -290,5 +305,17 @@ class SynthesisNetwork(torch.nn.Module):
             # A block's ToRGB shares its row with the next block's first conv.
             block_ws = ws.narrow(1, w_idx, block.num_conv + block.num_torgb)
             w_idx += block.num_conv
-            x, img = block(x, img, block_ws, force_fp32=force_fp32, fused_modconv=fused_modconv, noise_mode=noise_mode)
+            x, img = block(x, img, block_ws, force_fp32=force_fp32, fused_modconv=fused_modconv, noise_mode=noise_mode,
+                           noise=noise)
         return img
+
+    def noise_layers(self) -> Dict[str, int]:
+        """Names of the layers that take noise (``'b4.conv1'``, ``'b8.conv0'``, ...) and their resolutions."""
+        layers = {}
+        for res in self.block_resolutions:
+            block = getattr(self, f"b{res}")
+            for name in ("conv0", "conv1"):
+                layer = getattr(block, name, None)
+                if layer is not None and layer.use_noise:
+                    layers[f"b{res}.{name}"] = layer.resolution
+        return layers

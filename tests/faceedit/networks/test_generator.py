@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -198,3 +199,24 @@ def test_mapping_512_wide_like_ffhq():
                   mapping_kwargs={"num_layers": 8}, synthesis_kwargs={"channel_max": 8})
     assert G.mapping.fc0.weight.shape == (512, 512) and hasattr(G.mapping, "fc7")
     assert G(torch.randn(2, 512)).shape == (2, 3, 8, 8)
+
+
+def test_explicit_noise_maps_replace_noise_mode_per_layer():
+    G = tiny_generator(seed=0)
+    with torch.no_grad():
+        for p in G.parameters():  # make noise matter
+            if p.ndim == 0:
+                p.fill_(0.5)
+        ws = G.mapping(torch.randn(2, G.z_dim), None)
+        layers = G.synthesis.noise_layers()
+        assert list(layers)[0] == "b4.conv1" and layers["b8.conv0"] == 8
+        const = {name: G.synthesis.get_submodule(name).noise_const for name in layers}
+        np.testing.assert_array_equal(G.synthesis(ws, noise=const).numpy(), G.synthesis(ws, noise_mode="const").numpy())
+        per_image = {name: torch.randn(2, 1, res, res) for name, res in layers.items()}
+        a = G.synthesis(ws, noise=per_image)
+        swapped = {name: v.flip(0) for name, v in per_image.items()}
+        b = G.synthesis(ws.flip(0), noise=swapped)
+        torch.testing.assert_close(a, b.flip(0))  # each image keeps its own maps
+        assert not torch.allclose(a, G.synthesis(ws, noise_mode="const"))
+        with pytest.raises(ValueError, match="no noise input named 'b4.conv0'"):
+            G.synthesis(ws, noise={"b4.conv0": torch.zeros(4, 4)})
