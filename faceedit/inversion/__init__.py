@@ -1,0 +1,1 @@
+"""GAN inversion: find the latent of an image (projection), then edit it."""
