@@ -2,8 +2,8 @@
 
 A checkpoint is a folder ``checkpoints/step-000001234/`` holding
 
-* ``generator/`` — the EMA generator as :meth:`Generator.save_pretrained` writes it, so any
-  checkpoint loads with ``faceedit.load_generator(path)``;
+* whatever the caller exports (the StyleGAN2 trainer: ``generator/``, the EMA generator as
+  :meth:`Generator.save_pretrained` writes it, so any checkpoint loads with ``faceedit.load_generator``);
 * ``state.safetensors`` — G, D, G_ema, both optimisers' moment tensors and the RNG states;
 * ``state.json`` — step, images seen, wall time, the training config and optimiser settings.
 
@@ -19,7 +19,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 import torch
 
@@ -69,11 +69,16 @@ def _unflatten_optimizer(prefix: str, meta: Mapping[str, Any], tensors: Mapping[
 def save_checkpoint(
     run_dir: Path,
     state: TrainingState,
-    networks: Mapping[str, torch.nn.Module],  # 'G', 'D', 'G_ema'
-    optimizers: Mapping[str, torch.optim.Optimizer],  # 'G', 'D'
+    networks: Mapping[str, torch.nn.Module],  # name -> module, e.g. 'G', 'D', 'G_ema'
+    optimizers: Mapping[str, torch.optim.Optimizer],  # name -> optimiser, e.g. 'G', 'D'
     keep: int = 3,  # keep this many newest checkpoints
+    export: Optional[Callable[[Path], None]] = None,  # writes usable models into the folder, None = nothing
 ) -> Path:
-    """Write a checkpoint folder atomically and point ``checkpoints/latest`` at it."""
+    """Write a checkpoint folder atomically and point ``checkpoints/latest`` at it.
+
+    ``export`` is called with the (temporary) checkpoint folder before it is renamed into place, so
+    a usable model saved there (the trainer's ``generator/``) is complete whenever the checkpoint is.
+    """
     from safetensors.torch import save_file
 
     root = Path(run_dir) / "checkpoints"
@@ -97,8 +102,8 @@ def save_checkpoint(
     meta = {"format": STATE_FORMAT, "format_version": STATE_VERSION, "step": state.step, "nimg": state.nimg,
             "train_seconds": state.train_seconds, "config": state.config, "optimizers": optim_meta}
     (tmp / "state.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    networks["G_ema"].save_pretrained(tmp / "generator", metadata={"training_step": state.step,
-                                                                   "training_kimg": state.nimg / 1000})
+    if export is not None:
+        export(tmp)
     if final.exists():
         shutil.rmtree(final)
     os.replace(tmp, final)

@@ -264,8 +264,13 @@ class Trainer:
 
     def save(self) -> Path:
         """Write a checkpoint now (and refresh the loss plot)."""
+        metadata = {"training_step": self.state.step, "training_kimg": self.state.nimg / 1000}
+
+        def export(folder: Path) -> None:  # every checkpoint holds a loadable generator
+            self.G_ema.save_pretrained(folder / "generator", metadata=metadata)
+
         path = save_checkpoint(self.run_dir, self.state, self._networks(), self._optimizers(),
-                               keep=self.config.keep_checkpoints)
+                               keep=self.config.keep_checkpoints, export=export)
         self.plot_losses()
         return path
 
