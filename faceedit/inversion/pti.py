@@ -63,10 +63,10 @@ class GeneratorDelta:
         out = {}
         for name, down in self.down.items():
             weight = params[name]
-            change = (self.up[name] @ down).view_as(weight)  # [out, in, k, k]
+            change = (self.up[name].to(weight.device) @ down.to(weight.device)).view_as(weight)  # [out, in, k, k]
             out[name] = weight + change
         for name, change in self.bias.items():
-            out[name] = params[name] + change
+            out[name] = params[name] + change.to(params[name].device)
         return out
 
     def synthesis(self, G, ws: torch.Tensor, **kwargs) -> torch.Tensor:

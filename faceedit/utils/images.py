@@ -12,7 +12,7 @@ import torch
 
 from faceedit.utils.files import atomic_write_bytes
 
-__all__ = ["images_from_tensor", "make_grid", "label_rows", "save_png"]
+__all__ = ["images_from_tensor", "tensor_from_images", "make_grid", "label_rows", "save_png"]
 
 
 def images_from_tensor(img: torch.Tensor) -> np.ndarray:
@@ -24,6 +24,16 @@ def images_from_tensor(img: torch.Tensor) -> np.ndarray:
         raise ValueError(f"expected images [N, C, H, W], got shape {tuple(img.shape)}")
     out = (img.detach().to(torch.float32).permute(0, 2, 3, 1) * 127.5 + 128).clamp(0, 255).to(torch.uint8)
     return out.cpu().numpy()
+
+
+def tensor_from_images(images: np.ndarray) -> torch.Tensor:
+    """``uint8 [N, H, W, C]`` (or one ``[H, W, C]``) to ``float32 [N, C, H, W]``; inverts :func:`images_from_tensor`."""
+    array = np.asarray(images)
+    if array.ndim == 3:
+        array = array[None]
+    if array.ndim != 4 or array.dtype != np.uint8:
+        raise ValueError(f"expected uint8 images [N, H, W, C], got {array.dtype} {array.shape}")
+    return (torch.from_numpy(array.astype(np.float32)).permute(0, 3, 1, 2) - 128) / 127.5  # a copy: input may be read-only
 
 
 def make_grid(images: Union[np.ndarray, Sequence[np.ndarray]], cols: Optional[int] = None, pad: int = 2,

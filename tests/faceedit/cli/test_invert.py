@@ -1,0 +1,65 @@
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from faceedit.cli.main import main
+from tests.conftest import tiny_generator
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory):
+    skimage_data = pytest.importorskip("skimage.data")
+    pytest.importorskip("dlib")
+    path = tmp_path_factory.mktemp("photo") / "astronaut.png"
+    Image.fromarray(skimage_data.astronaut()).save(path)
+    return path
+
+
+def test_invert_writes_crop_reconstruction_latent_and_video(photo, tmp_path, capsys):
+    tiny_generator(seed=0).save_pretrained(tmp_path / "G")
+    out = tmp_path / "inv"
+    assert main(["invert", str(photo), "--model", str(tmp_path / "G"), "--method", "w+", "--steps", "12",
+                 "--out", str(out), "--video", "--no-progress"]) == 0
+    for name in ("aligned.png", "reconstruction.png", "latent.json", "latent.safetensors", "projection.gif"):
+        assert (out / name).is_file(), name
+    assert json.loads((out / "latent.json").read_text())["method"] == "w+"
+    assert "PSNR" in capsys.readouterr().out
+
+
+def test_pti_writes_its_delta_and_loads_back(photo, tmp_path):
+    from faceedit.inversion.api import load_inversion
+    from faceedit.loading.api import load_generator
+
+    tiny_generator(seed=0).save_pretrained(tmp_path / "G")
+    assert main(["invert", str(photo), "--model", str(tmp_path / "G"), "--method", "pti", "--steps", "5",
+                 "--pti-steps", "5", "--out", str(tmp_path / "inv"), "--no-progress"]) == 0
+    assert (tmp_path / "inv" / "latent-delta.safetensors").is_file()
+    inversion = load_inversion(tmp_path / "inv" / "latent.json", load_generator(str(tmp_path / "G")))
+    assert inversion.delta is not None and inversion.method == "pti"
+
+
+def test_edit_changes_the_face_and_keeps_the_rest_of_the_photo(photo, tmp_path, capsys):
+    out = tmp_path / "edited.png"
+    assert main(["edit", str(photo), "--model", "synthfaces-64", "--age", "3", "--method", "w+", "--steps", "10",
+                 "--out", str(out), "--no-progress"]) == 0
+    original = np.asarray(Image.open(photo).convert("RGB")).astype(int)
+    edited = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    assert edited.shape == original.shape
+    assert np.abs(edited[60:160, 180:280] - original[60:160, 180:280]).mean() > 10  # the face is replaced
+    assert (edited[400:, :100] == original[400:, :100]).all()  # far from the face: untouched
+    assert "age-orth-gender +3" in capsys.readouterr().out
+
+
+def test_edit_errors_are_clear(photo, tmp_path, capsys):
+    assert main(["edit", str(photo), "--out", str(tmp_path / "e.png")]) == 2
+    assert "nothing to edit" in capsys.readouterr().err
+    assert main(["edit", str(photo), "--edit", "smile", "--out", str(tmp_path / "e.png")]) == 2
+    assert "write NAME=ALPHA" in capsys.readouterr().err
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (120, 100), (128, 128, 128)).save(blank)
+    assert main(["edit", str(blank), "--smile", "1", "--out", str(tmp_path / "e.png"), "--no-progress"]) == 2
+    assert "no face found" in capsys.readouterr().err
+    assert main(["invert", str(tmp_path / "missing.jpg"), "--out", str(tmp_path / "x")]) == 2
+    assert "does not exist" in capsys.readouterr().err
