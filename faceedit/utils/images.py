@@ -33,7 +33,8 @@ def tensor_from_images(images: np.ndarray) -> torch.Tensor:
         array = array[None]
     if array.ndim != 4 or array.dtype != np.uint8:
         raise ValueError(f"expected uint8 images [N, H, W, C], got {array.dtype} {array.shape}")
-    return (torch.from_numpy(array.astype(np.float32)).permute(0, 3, 1, 2) - 128) / 127.5  # a copy: input may be read-only
+    pixels = torch.from_numpy(array.astype(np.float32))  # a copy: the input may be read-only
+    return (pixels.permute(0, 3, 1, 2) - 128) / 127.5
 
 
 def make_grid(images: Union[np.ndarray, Sequence[np.ndarray]], cols: Optional[int] = None, pad: int = 2,
