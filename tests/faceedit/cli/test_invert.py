@@ -63,3 +63,16 @@ def test_edit_errors_are_clear(photo, tmp_path, capsys):
     assert "no face found" in capsys.readouterr().err
     assert main(["invert", str(tmp_path / "missing.jpg"), "--out", str(tmp_path / "x")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_train_encoder_resumes_and_writes_the_encoder(tmp_path, capsys):
+    from faceedit.inversion.encoder import LatentEncoder
+
+    tiny_generator(seed=0).save_pretrained(tmp_path / "G")
+    common = ["train-encoder", "--model", str(tmp_path / "G"), "--run-dir", str(tmp_path / "run"), "--out",
+              str(tmp_path / "enc"), "--steps", "4", "--batch-size", "4", "--image-weight", "0", "--no-progress"]
+    assert main(common + ["--max-minutes", "0"]) == 0
+    assert "run the same command to resume" in capsys.readouterr().out and not (tmp_path / "enc").exists()
+    assert main(common + ["--dtype", "float16"]) == 0
+    encoder = LatentEncoder.from_pretrained(tmp_path / "enc")
+    assert encoder.metadata["training_steps"] == 4
