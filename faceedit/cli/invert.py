@@ -27,6 +27,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pti-steps", type=int, default=300, help="pivotal-tuning steps for --method pti")
     p.add_argument("--face", type=int, default=0, help="which face, largest first (default 0 = the largest)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-lpips", action="store_true",
+                   help="do not use LPIPS even when its weights are cached (`faceedit models fetch vgg16-lpips`)")
     p.add_argument("--device", default="auto")
     p.add_argument("--no-progress", action="store_true")
 
@@ -57,6 +59,7 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
 def _invert(args: argparse.Namespace):
     from faceedit.alignment import FaceAligner, load_image
     from faceedit.inversion.api import invert, load_encoder_for
+    from faceedit.inversion.lpips import load_lpips
     from faceedit.loading.api import load_generator
     from faceedit.utils.images import tensor_from_images
 
@@ -70,8 +73,9 @@ def _invert(args: argparse.Namespace):
     encoder = load_encoder_for(Path(args.model).name, device=G.device)
     method = args.method or ("encoder+w+" if encoder is not None else "w+")
     frame_every = max(args.steps // 60, 1) if getattr(args, "video", False) else None
+    perceptual = None if args.no_lpips else load_lpips(device=G.device)  # None when not downloaded
     inversion = invert(G, tensor_from_images(face.image), method=method, encoder=encoder, steps=args.steps,
-                       pti_steps=args.pti_steps, seed=args.seed, frame_every=frame_every,
+                       pti_steps=args.pti_steps, seed=args.seed, frame_every=frame_every, perceptual=perceptual,
                        progress=not args.no_progress)
     return G, photo, face, inversion
 

@@ -31,7 +31,8 @@ def run_list(args: argparse.Namespace) -> int:
     print(f"cache: {cache_dir()}")
     for spec in specs:
         state = "bundled" if spec.bundled else "cached" if is_cached(spec) else "-"
-        print(f"{spec.name:<{width}}  {spec.resolution:>5}px  {state:<7}  {spec.dataset}: {spec.description}")
+        size = f"{spec.resolution:>5}px" if spec.kind == "generator" else f"{spec.kind:>7}"
+        print(f"{spec.name:<{width}}  {size}  {state:<7}  {spec.dataset}: {spec.description}")
         if args.verbose and spec.bundled:
             print(f"{'':<{width}}  folder: {spec.bundled_path}\n{'':<{width}}  licence: {spec.license}")
         elif args.verbose:

@@ -40,6 +40,7 @@ class ModelSpec:
     sha256: Optional[str] = None  # expected SHA-256 of the file, None = recorded on first download
     size: Optional[int] = None  # expected size in bytes, None = unknown
     bundled: Optional[str] = None  # folder under faceedit/assets shipped with the package, None = downloaded
+    kind: str = "generator"  # 'generator', or 'perceptual' for loss networks such as LPIPS
 
     @property
     def bundled_path(self) -> Optional[Path]:
@@ -112,6 +113,14 @@ for _data, _res, _dataset, _what in [
 ]:
     _nvidia(f"ngc-{_data}-{_res}", f"{_NGC}stylegan2-{_data}-{_res}x{_res}.pkl", _res, _dataset,
             f"{_what} (NGC release)", license=NVIDIA_SG3_LICENSE)
+
+# Perceptual loss network used by NVIDIA's projector: VGG16 with LPIPS weights, a TorchScript archive.
+# faceedit reads only its tensors (faceedit.loading.torchscript), never its code.
+register_model(ModelSpec(
+    name="vgg16-lpips", url=_ADA + "metrics/vgg16.pt", filename="vgg16-lpips.pt", resolution=0,
+    dataset="ImageNet + BAPPS (LPIPS)", license=NVIDIA_LICENSE + "; VGG16: CC BY 4.0; LPIPS weights: BSD-2-Clause",
+    description="perceptual distance (LPIPS-VGG16) for projection, from NVIDIA's StyleGAN2-ADA metrics",
+    kind="perceptual"))
 
 # Bundled with the package: trained by this project on its procedural face world (docs/synthfaces.md).
 register_model(ModelSpec(

@@ -70,6 +70,7 @@ def invert(
     pti_steps: int = 300,  # pivotal-tuning steps ('pti')
     seed: int = 0,
     frame_every: Optional[int] = None,  # keep projection video frames
+    perceptual=None,  # perceptual distance for projection and tuning (e.g. LPIPS), None = pixel + MS-SSIM only
     progress: bool = True,
 ) -> Inversion:
     """Find the latent of an aligned face with the chosen method."""
@@ -91,14 +92,15 @@ def invert(
     if method == "encoder":
         return Inversion(ws=w_init, noise={}, method=method, seconds=time.monotonic() - start)
     space = "w" if method == "w" else "w+"
-    projection = Projector(space=space, steps=steps, seed=seed, frame_every=frame_every).project(
+    projection = Projector(space=space, steps=steps, seed=seed, frame_every=frame_every, perceptual=perceptual).project(
         G, target, w_init=w_init, progress=progress)
     result = Inversion(ws=projection.ws, noise=projection.noise, method=method, seconds=0.0,
                        extra={"projection_steps": projection.steps, "frames": projection.frames,
-                              "start": "encoder" if w_init is not None else "w_avg"})
+                              "start": "encoder" if w_init is not None else "w_avg",
+                              "perceptual": type(perceptual).__name__ if perceptual is not None else None})
     if method == "pti":
-        result.delta = PivotalTuner(steps=pti_steps, seed=seed).tune(G, target, projection.ws, noise=projection.noise,
-                                                                     progress=progress)
+        tuner = PivotalTuner(steps=pti_steps, seed=seed, perceptual=perceptual)
+        result.delta = tuner.tune(G, target, projection.ws, noise=projection.noise, progress=progress)
     result.seconds = time.monotonic() - start
     return result
 

@@ -55,6 +55,9 @@ def load_generator(
         from faceedit.hub import fetch_model, get_model_spec, is_cached
 
         spec = get_model_spec(source)
+        if spec.kind != "generator":
+            raise ModelNotFoundError(f"{spec.name} is a {spec.kind} network, not a generator; choose a generator "
+                                     f"from `faceedit models list`")
         if spec.bundled:
             if which != "G_ema":
                 raise CheckpointFormatError(f"{spec.name} holds one generator; which={which!r} applies to NVIDIA "
