@@ -1,0 +1,259 @@
+"""Synthetic paired datasets: the same face before and after an edit, in WebDataset-style tar shards.
+
+For every seed: a latent ``w`` (with truncation), an edit strength ``alpha`` drawn from the range,
+one set of noise maps for both images, ``A = G(w)`` and ``B = G(w + alpha d)`` on the chosen W+
+rows. An optional classifier keeps a pair only where it confirms the change (the target moves by
+at least ``min_change`` in the edit's direction) and the other attributes stay put (each moves by
+at most ``max_other_change``).
+
+Layout (``OUT/``)::
+
+    dataset.json               what was asked for (generator fingerprint, direction, ranges, filters)
+    shard-000000.tar           seeds [start, start + shard_seeds): KEY.a.png, KEY.b.png, KEY.json per kept pair
+    shard-000000.json          that shard's summary (pairs kept, rejected, SHA-256 of the tar)
+
+Shard k always covers the same seeds, so the same request gives byte-identical shards (tar
+headers carry no times or owners). Shards are written to a temporary name and renamed, their
+summary last: a run killed at any moment (even ``kill -9``) resumes with the shards it has and
+finishes with the same bytes, never a torn or duplicated shard. Rank ``r`` of ``world`` processes
+writes shards ``k`` with ``k % world == r`` (``torchrun``: one process per GPU or machine).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tarfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional, Tuple, Union
+
+import numpy as np
+import torch
+
+from faceedit.utils.files import atomic_write_bytes, atomic_write_text
+
+__all__ = ["PairSpec", "make_dataset", "read_pairs", "export_folders", "dataset_status", "DATASET_FORMAT"]
+
+DATASET_FORMAT = "faceedit-paired-dataset"
+DATASET_VERSION = 1
+
+
+@dataclass(frozen=True)
+class PairSpec:
+    """What a paired dataset holds; saved as ``dataset.json``."""
+
+    direction: str  # bundled direction name or path it was loaded from (recorded)
+    alpha_min: float = 1.5  # smallest edit strength, in std of the boundary distance
+    alpha_max: float = 3.0  # largest edit strength
+    layers: Optional[Tuple[int, int]] = None  # W+ rows to edit, None = all
+    truncation_psi: float = 0.8  # truncation of the sampled latents
+    seed_start: int = 0  # first seed
+    num_seeds: int = 1000  # seeds tried (pairs kept <= this, fewer with filters)
+    shard_seeds: int = 250  # seeds per shard
+    classifier: Optional[str] = None  # classifier for the filter, None = keep every pair
+    target: Optional[str] = None  # attribute the edit should change (filter)
+    min_change: float = 0.0  # keep a pair only if the target moves at least this much (in the edit's sign)
+    max_other_change: Dict[str, float] = field(default_factory=dict)  # attribute -> largest allowed |change|
+
+    def __post_init__(self):
+        if not self.alpha_min <= self.alpha_max:
+            raise ValueError(f"alpha range must satisfy alpha_min <= alpha_max, got {self.alpha_min}, {self.alpha_max}")
+        if self.num_seeds < 1 or self.shard_seeds < 1:
+            raise ValueError("num_seeds and shard_seeds must be at least 1")
+        if (self.min_change or self.max_other_change) and not (self.classifier and self.target):
+            raise ValueError("a filter (min_change / max_other_change) needs a classifier and a target attribute")
+
+    @property
+    def num_shards(self) -> int:
+        return (self.num_seeds + self.shard_seeds - 1) // self.shard_seeds
+
+    def shard_range(self, index: int) -> Tuple[int, int]:
+        start = self.seed_start + index * self.shard_seeds
+        return start, min(start + self.shard_seeds, self.seed_start + self.num_seeds)
+
+
+def _tar_member(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mtime, info.mode, info.uid, info.gid, info.uname, info.gname = len(data), 0, 0o644, 0, 0, "", ""
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _png(image: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
+
+
+def _noise_for_seeds(G, seeds: List[int]) -> Dict[str, torch.Tensor]:
+    """Per-seed noise maps, the same for both images of a pair."""
+    maps: Dict[str, List[torch.Tensor]] = {name: [] for name in G.synthesis.noise_layers()}
+    for seed in seeds:
+        rng = np.random.RandomState(seed)
+        for name, res in G.synthesis.noise_layers().items():
+            maps[name].append(torch.from_numpy(rng.randn(1, 1, res, res).astype(np.float32)))
+    return {name: torch.cat(v).to(G.device) for name, v in maps.items()}
+
+
+@torch.no_grad()
+def render_pairs(G, direction, spec: PairSpec, seeds: List[int]):
+    """``(A, B, alphas)`` for ``seeds``: uint8 ``[N, H, W, 3]`` twice and ``[N]`` strengths."""
+    from directions.edit import apply_direction
+    from faceedit.utils.images import images_from_tensor
+
+    z = torch.from_numpy(np.stack([np.random.RandomState(s).randn(G.z_dim) for s in seeds]).astype(np.float32))
+    alphas = np.array([np.random.RandomState([s, 1]).uniform(spec.alpha_min, spec.alpha_max) for s in seeds])
+    ws = G.mapping(z.to(G.device), None, truncation_psi=spec.truncation_psi)  # [N, num_ws, w_dim]
+    edited = apply_direction(ws, direction.vector, torch.from_numpy(alphas).float().to(G.device), spec.layers,
+                             direction.projection_std)
+    noise = _noise_for_seeds(G, seeds)
+    a = G.synthesis(ws, noise_mode="const", noise=noise)  # [N, 3, H, W]
+    b = G.synthesis(edited, noise_mode="const", noise=noise)
+    return a, b, images_from_tensor(a), images_from_tensor(b), alphas
+
+
+def _keep(spec: PairSpec, scores_a: Dict[str, torch.Tensor], scores_b: Dict[str, torch.Tensor],
+          alphas: np.ndarray) -> np.ndarray:
+    """Which pairs pass the filter, ``bool [N]``."""
+    keep = np.ones(len(alphas), dtype=bool)
+    if spec.target is None:
+        return keep
+    change = (scores_b[spec.target] - scores_a[spec.target]).numpy() * np.sign(alphas)  # towards the edit
+    keep &= change >= spec.min_change
+    for name, limit in spec.max_other_change.items():
+        keep &= np.abs((scores_b[name] - scores_a[name]).numpy()) <= limit
+    return keep
+
+
+def _write_shard(out: Path, index: int, G, direction, spec: PairSpec, classifier, batch_size: int, bar) -> Dict:
+    start, stop = spec.shard_range(index)
+    buffer = io.BytesIO()
+    kept = rejected = 0
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for lo in range(start, stop, batch_size):
+            seeds = list(range(lo, min(lo + batch_size, stop)))
+            a, b, img_a, img_b, alphas = render_pairs(G, direction, spec, seeds)
+            scores_a = scores_b = None
+            if classifier is not None:
+                scores_a, scores_b = classifier(a), classifier(b)
+            keep = _keep(spec, scores_a, scores_b, alphas) if classifier is not None else np.ones(len(seeds), bool)
+            for i, seed in enumerate(seeds):
+                if not keep[i]:
+                    rejected += 1
+                    continue
+                key = f"{seed:09d}"
+                record = {"seed": seed, "alpha": round(float(alphas[i]), 6)}
+                if scores_a is not None:
+                    record["scores_a"] = {k: round(float(v[i]), 5) for k, v in scores_a.items() if "=" not in k}
+                    record["scores_b"] = {k: round(float(v[i]), 5) for k, v in scores_b.items() if "=" not in k}
+                _tar_member(tar, f"{key}.a.png", _png(img_a[i]))
+                _tar_member(tar, f"{key}.b.png", _png(img_b[i]))
+                _tar_member(tar, f"{key}.json", (json.dumps(record, sort_keys=True) + "\n").encode())
+                kept += 1
+            bar.update(len(seeds))
+            bar.set_postfix(kept=kept)
+    data = buffer.getvalue()
+    atomic_write_bytes(out / f"shard-{index:06d}.tar", data)
+    summary = dict(shard=index, seeds=[start, stop], pairs=kept, rejected=rejected,
+                   sha256=hashlib.sha256(data).hexdigest())
+    atomic_write_text(out / f"shard-{index:06d}.json", json.dumps(summary, sort_keys=True) + "\n")  # marks it done
+    return summary
+
+
+def _shard_done(out: Path, index: int) -> bool:
+    meta, tar = out / f"shard-{index:06d}.json", out / f"shard-{index:06d}.tar"
+    if not (meta.is_file() and tar.is_file()):
+        return False
+    try:
+        expected = json.loads(meta.read_text())["sha256"]
+    except (ValueError, KeyError):
+        return False
+    return hashlib.sha256(tar.read_bytes()).hexdigest() == expected
+
+
+def make_dataset(
+    out: Union[str, Path],  # dataset folder (resumed when it exists)
+    G,  # faceedit Generator
+    direction,  # directions.Direction fitted on G
+    spec: PairSpec,
+    classifier=None,  # AttributeClassifier for the filter (spec.classifier names it)
+    batch_size: int = 32,
+    rank: int = 0,  # this process's rank
+    world: int = 1,  # number of processes sharing the work
+    progress: bool = True,
+) -> Dict:
+    """Generate (or finish) this rank's shards; returns ``{'pairs', 'rejected', 'seconds', 'shards'}``."""
+    from tqdm.auto import tqdm
+
+    direction.check_generator(G)
+    if spec.classifier and classifier is None:
+        raise ValueError(f"the spec filters with {spec.classifier!r}; pass that classifier")
+    if not 0 <= rank < world:
+        raise ValueError(f"rank must satisfy 0 <= rank < world, got {rank} of {world}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    header = dict(format=DATASET_FORMAT, format_version=DATASET_VERSION, generator_fingerprint=G.fingerprint(),
+                  direction_fingerprint=hashlib.sha256(np.asarray(direction.vector, np.float64).tobytes()).hexdigest(),
+                  resolution=G.img_resolution, spec=asdict(spec))
+    header_path = out / "dataset.json"
+    if header_path.is_file():
+        existing = json.loads(header_path.read_text())
+        if existing != json.loads(json.dumps(header)):
+            raise ValueError(f"{out} holds a dataset made with other settings, generator or direction; use a new "
+                             f"folder, or the same command to resume it")
+    elif rank == 0:
+        atomic_write_text(header_path, json.dumps(header, indent=2, sort_keys=True) + "\n")
+    mine = [k for k in range(spec.num_shards) if k % world == rank]
+    todo = [k for k in mine if not _shard_done(out, k)]
+    total = sum(spec.shard_range(k)[1] - spec.shard_range(k)[0] for k in todo)
+    start = time.monotonic()
+    results = []
+    with tqdm(total=total, unit="seed", desc=f"pairs (rank {rank}/{world})", disable=not progress) as bar:
+        for index in todo:
+            results.append(_write_shard(out, index, G, direction, spec, classifier, batch_size, bar))
+    return dict(pairs=sum(r["pairs"] for r in results), rejected=sum(r["rejected"] for r in results),
+                seconds=time.monotonic() - start, shards=len(results), skipped=len(mine) - len(todo))
+
+
+def dataset_status(out: Union[str, Path]) -> Dict:
+    """How far a dataset is: shards done / total, pairs kept and rejected so far."""
+    out = Path(out)
+    header = json.loads((out / "dataset.json").read_text())
+    spec = PairSpec(**{k: (tuple(v) if k == "layers" and v is not None else v) for k, v in header["spec"].items()})
+    done = [json.loads((out / f"shard-{k:06d}.json").read_text()) for k in range(spec.num_shards)
+            if (out / f"shard-{k:06d}.json").is_file()]
+    return dict(shards_done=len(done), shards=spec.num_shards, pairs=sum(d["pairs"] for d in done),
+                rejected=sum(d["rejected"] for d in done))
+
+
+def read_pairs(out: Union[str, Path]) -> Iterator[Tuple[np.ndarray, np.ndarray, Dict]]:
+    """Every pair in shard order: ``(A uint8 [H, W, 3], B, record)``. Unfinished shards are skipped."""
+    from PIL import Image
+
+    out = Path(out)
+    for meta in sorted(out.glob("shard-*.json")):
+        with tarfile.open(meta.with_suffix(".tar")) as tar:
+            members = {m.name: m for m in tar.getmembers()}
+            keys = sorted({name.split(".")[0] for name in members})
+            for key in keys:
+                a = np.asarray(Image.open(io.BytesIO(tar.extractfile(members[f"{key}.a.png"]).read())).convert("RGB"))
+                b = np.asarray(Image.open(io.BytesIO(tar.extractfile(members[f"{key}.b.png"]).read())).convert("RGB"))
+                yield a, b, json.loads(tar.extractfile(members[f"{key}.json"]).read())
+
+
+def export_folders(out: Union[str, Path], dest: Union[str, Path]) -> int:
+    """Write the pairs as ``dest/A/KEY.png`` and ``dest/B/KEY.png`` (pix2pix layout); returns the count."""
+    from faceedit.utils.images import save_png
+
+    dest = Path(dest)
+    count = 0
+    for a, b, record in read_pairs(out):
+        key = f"{record['seed']:09d}"
+        save_png(a, dest / "A" / f"{key}.png")
+        save_png(b, dest / "B" / f"{key}.png")
+        count += 1
+    return count
