@@ -1,0 +1,151 @@
+"""Distilled filters: a trained Pix2PixHD generator that edits an aligned face in one forward pass.
+
+    older = Filter.load("older")                  # bundled for synthfaces-64, or a folder
+    edited = older(photo)                          # whole photo: align, filter, paste back
+    edited_crop = older.apply_crop(aligned_crop)   # an aligned crop at the filter's resolution
+    older.export_onnx("older.onnx")                # runs with onnxruntime, same outputs
+
+A filter is a folder: ``config.json`` (architecture, resolution, what it was distilled from) +
+``model.safetensors``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Union
+
+import numpy as np
+import torch
+
+from distill.networks import build_generator
+
+__all__ = ["Filter", "FILTER_FORMAT", "BUNDLED_FILTERS_DIR", "bundled_filters"]
+
+FILTER_FORMAT = "faceedit-filter"
+FILTER_VERSION = 1
+BUNDLED_FILTERS_DIR = Path(__file__).resolve().parent / "assets"  # MODEL/NAME/ folders
+
+
+def bundled_filters(model: str = "synthfaces-64") -> List[str]:
+    """Names of the filters bundled for ``model``."""
+    folder = BUNDLED_FILTERS_DIR / model
+    return sorted(p.name for p in folder.iterdir() if (p / "config.json").is_file()) if folder.is_dir() else []
+
+
+class Filter:
+    """A distilled image-to-image edit at a fixed resolution."""
+
+    def __init__(
+        self,
+        network: torch.nn.Module,  # GlobalGenerator or LocalEnhancer
+        resolution: int,  # side of the aligned crops it works on
+        architecture: Dict[str, Any],  # build_generator arguments (kind + sizes), saved with the weights
+        metadata: Optional[Dict[str, Any]] = None,  # provenance: teacher model, direction, dataset, training
+    ):
+        self.network = network.eval()
+        self.resolution = int(resolution)
+        self.architecture = dict(architecture)
+        self.metadata = dict(metadata or {})
+        self._aligner = None
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.network.parameters()).device
+
+    def to(self, device: Union[str, torch.device]) -> "Filter":
+        self.network.to(device)
+        return self
+
+    # ------------------------------------------------------------------ applying
+
+    @torch.no_grad()
+    def apply_tensor(self, images: torch.Tensor) -> torch.Tensor:
+        """``[N, 3, R, R]`` in [-1, 1] -> edited ``[N, 3, R, R]``."""
+        if images.ndim != 4 or tuple(images.shape[1:]) != (3, self.resolution, self.resolution):
+            raise ValueError(f"this filter works on [N, 3, {self.resolution}, {self.resolution}] crops, got "
+                             f"{tuple(images.shape)}")
+        return self.network(images.to(self.device).float())
+
+    def apply_crop(self, crop: np.ndarray) -> np.ndarray:
+        """An aligned crop ``uint8 [R, R, 3]`` -> the edited crop."""
+        from faceedit.utils.images import images_from_tensor, tensor_from_images
+
+        return images_from_tensor(self.apply_tensor(tensor_from_images(np.asarray(crop, dtype=np.uint8))))[0]
+
+    def apply_photo(self, photo, every_face: bool = False) -> np.ndarray:
+        """A whole photo (anything :func:`faceedit.alignment.load_image` reads): align the largest face (or every
+        face), filter it, paste it back. Returns ``uint8 [H, W, 3]``.
+
+        Raises:
+            NoFaceFoundError / InvalidImageError: from the alignment.
+        """
+        from faceedit.alignment import FaceAligner, load_image, paste_back
+
+        if self._aligner is None:
+            self._aligner = FaceAligner(output_size=self.resolution)
+        image = load_image(photo)
+        faces = self._aligner.align_all(image, limit=None if every_face else 1)
+        for face in faces:
+            image = paste_back(image, face, self.apply_crop(face.image))
+        return image
+
+    def __call__(self, image) -> np.ndarray:
+        """An aligned crop (a square array at the filter's resolution) or a whole photo (anything else)."""
+        array = image if isinstance(image, np.ndarray) else None
+        if array is not None and array.shape == (self.resolution, self.resolution, 3):
+            return self.apply_crop(array)
+        return self.apply_photo(image)
+
+    # ------------------------------------------------------------------ files
+
+    def save_pretrained(self, directory: Union[str, Path]) -> Path:
+        from faceedit.utils.model_folder import write_model_folder
+
+        config = {"format": FILTER_FORMAT, "format_version": FILTER_VERSION, "resolution": self.resolution,
+                  "architecture": self.architecture, "metadata": self.metadata}
+        return write_model_folder(directory, self.network.state_dict(), config)
+
+    @classmethod
+    def from_pretrained(cls, directory: Union[str, Path], device: Union[str, torch.device, None] = None) -> "Filter":
+        from faceedit.utils.model_folder import read_model_folder
+
+        config, state = read_model_folder(directory, FILTER_FORMAT, FILTER_VERSION, "filter",
+                                          "train one with `faceedit distill train`")
+        network = build_generator(**config["architecture"])
+        network.load_state_dict(state, strict=True)
+        return cls(network, config["resolution"], config["architecture"], config.get("metadata")).to(device or "cpu")
+
+    @classmethod
+    def load(cls, name_or_path: Union[str, Path], model: str = "synthfaces-64",
+             device: Union[str, torch.device, None] = None) -> "Filter":
+        """A filter folder, or the name of a filter bundled for ``model`` (``'older'``, ``'younger'``, ...)."""
+        path = Path(name_or_path)
+        if (path / "config.json").is_file():
+            return cls.from_pretrained(path, device)
+        bundled = BUNDLED_FILTERS_DIR / model / str(name_or_path)
+        if (bundled / "config.json").is_file():
+            return cls.from_pretrained(bundled, device)
+        from faceedit.errors import ModelNotFoundError
+
+        have = ", ".join(bundled_filters(model)) or "none"
+        raise ModelNotFoundError(f"no filter {str(name_or_path)!r}: not a filter folder, and not one of the filters "
+                                 f"bundled for {model} ({have}); train one with `faceedit distill train`")
+
+    def export_onnx(self, path: Union[str, Path], batch_size: Optional[int] = None) -> Path:
+        """Write an ONNX model (input ``images [N, 3, R, R]`` in [-1, 1], output ``edited``); needs ``onnx``.
+
+        ``batch_size=None`` exports a dynamic batch dimension.
+        """
+        try:
+            import onnx  # noqa: F401  (torch's exporter needs it)
+        except ImportError as exc:
+            raise ImportError("ONNX export needs onnx and onnxscript: pip install 'faceedit[onnx]'") from exc
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        example = torch.zeros(batch_size or 1, 3, self.resolution, self.resolution, device=self.device)
+        dynamic = None if batch_size else ({0: torch.export.Dim("batch", max=1024)},)
+        tmp = path.with_name(path.name + ".tmp")
+        torch.onnx.export(self.network.eval(), (example,), str(tmp), input_names=["images"], output_names=["edited"],
+                          dynamic_shapes=dynamic, dynamo=True, external_data=False)
+        tmp.replace(path)
+        return path

@@ -1,0 +1,326 @@
+"""Training a Pix2PixHD filter on a paired dataset, on one CPU/GPU or many (``torchrun``, DDP).
+
+Losses (Pix2PixHD): LSGAN on multi-scale PatchGAN discriminators conditioned on the input,
+discriminator feature matching, L1 to the target, and LPIPS-VGG16 when its weights are in the cache
+(``faceedit models fetch vgg16-lpips``; without them the L1 term carries the reconstruction).
+
+Batch ``k`` of the run is drawn from ``(seed, k)``, each DDP rank taking its own slice of it, so a
+resumed run continues exactly as if it had never stopped. Checkpoints (``checkpoints/step-*``, the
+project's safetensors + JSON format, a loadable ``filter/`` inside each), sample grids
+(``samples/step-*.png``: input | filter | teacher), ``stats.jsonl`` and ``loss.png`` go to the run
+folder; ``run.json`` keeps the configuration. Mixed precision (bfloat16 autocast) on CUDA.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Optional, Union
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from distill.filter import Filter
+from distill.networks import MultiscaleDiscriminator, build_generator, feature_matching_loss, lsgan_loss
+
+__all__ = ["FilterTrainingConfig", "FilterTrainer", "load_pairs"]
+
+RUN_CONFIG = "run.json"
+
+
+@dataclass(frozen=True)
+class FilterTrainingConfig:
+    """Hyperparameters of a filter run (saved in ``run.json`` and with every checkpoint)."""
+
+    generator: str = "global"  # 'global' (GlobalGenerator) or 'local' (LocalEnhancer, twice the resolution)
+    ngf: int = 32  # generator channels after the stem
+    n_downsampling: int = 3  # generator downsamplings (global part)
+    n_blocks: int = 6  # residual blocks (global part)
+    residual: bool = True  # predict a change over the input
+    ndf: int = 32  # discriminator channels of the first layer
+    n_layers_d: int = 3  # stride-2 layers per discriminator
+    num_d: int = 2  # discriminator scales
+    lambda_fm: float = 10.0  # feature-matching weight
+    lambda_l1: float = 10.0  # L1 weight
+    lambda_lpips: float = 10.0  # LPIPS weight (when its weights are available)
+    lr: float = 2e-4  # Adam learning rate of both networks
+    beta1: float = 0.5
+    beta2: float = 0.999
+    batch_size: int = 8  # pairs per step, over all ranks
+    steps: int = 4000  # optimisation steps in total
+    seed: int = 0
+    checkpoint_every: int = 500
+    sample_every: int = 500
+    log_every: int = 20
+    held_out: int = 64  # last pairs of the dataset kept out of training (for samples and evaluation)
+
+    def architecture(self) -> Dict[str, Any]:
+        if self.generator == "local":
+            return dict(kind="local", ngf=self.ngf, n_downsampling_global=self.n_downsampling,
+                        n_blocks_global=self.n_blocks, residual=self.residual)
+        return dict(kind="global", ngf=self.ngf, n_downsampling=self.n_downsampling, n_blocks=self.n_blocks,
+                    residual=self.residual)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def load_pairs(dataset: Union[str, Path]):
+    """All pairs of a dataset folder as ``uint8`` tensors ``A, B [N, 3, H, W]`` plus the dataset header."""
+    from distill.dataset import read_pairs
+
+    a_list, b_list = [], []
+    for a, b, _ in read_pairs(dataset):
+        a_list.append(a)
+        b_list.append(b)
+    if not a_list:
+        raise ValueError(f"{dataset} holds no pairs yet; make them with `faceedit dataset make`")
+    header = json.loads((Path(dataset) / "dataset.json").read_text())
+    to_tensor = lambda xs: torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2).contiguous()  # noqa: E731
+    return to_tensor(a_list), to_tensor(b_list), header
+
+
+def _float(images: torch.Tensor) -> torch.Tensor:
+    return (images.float() - 128) / 127.5
+
+
+class FilterTrainer:
+    """Trains one filter; ``train()`` runs until ``config.steps`` (resumable)."""
+
+    def __init__(
+        self,
+        run_dir: Union[str, Path],  # checkpoints, samples and logs
+        dataset: Union[str, Path],  # paired dataset folder
+        config: Optional[FilterTrainingConfig] = None,  # None = the run's saved config, or the defaults
+        device: Union[str, torch.device, None] = None,
+        progress: bool = True,
+        perceptual=None,  # LPIPS-like distance (a, b) -> [N]; None = look in the model cache
+    ):
+        from faceedit.training.checkpoint import TrainingState, latest_checkpoint, load_checkpoint
+        from faceedit.utils.device import resolve_device
+
+        self.run_dir = Path(run_dir)
+        self.device = resolve_device(device)
+        self.rank, self.world = _dist_rank_world()
+        saved = self.run_dir / RUN_CONFIG
+        if config is None:
+            config = (FilterTrainingConfig(**json.loads(saved.read_text())["config"]) if saved.is_file()
+                      else FilterTrainingConfig())
+        if saved.is_file():
+            old = json.loads(saved.read_text())["config"]
+            if {k: v for k, v in old.items() if k != "steps"} != {k: v for k, v in config.to_dict().items()
+                                                                   if k != "steps"}:
+                raise ValueError(f"{self.run_dir} was started with another configuration; use a new folder (only "
+                                 f"the number of steps may change on resume)")
+        if config.batch_size % self.world:
+            raise ValueError(f"batch_size {config.batch_size} must be divisible by the number of processes "
+                             f"({self.world})")
+        self.config, self.progress = config, progress
+        self.A, self.B, self.header = load_pairs(dataset)
+        if len(self.A) <= config.held_out:
+            raise ValueError(f"the dataset has {len(self.A)} pairs; it needs more than held_out={config.held_out}")
+        self.resolution = int(self.A.shape[-1])
+        if self.resolution % 2 ** (config.n_downsampling + (1 if config.generator == "local" else 0)):
+            raise ValueError(f"resolution {self.resolution} is not divisible by 2**n_downsampling")
+        self.num_train = len(self.A) - config.held_out
+        torch.manual_seed(config.seed)
+        self.G = build_generator(**config.architecture()).to(self.device)
+        self.D = MultiscaleDiscriminator(6, config.ndf, config.n_layers_d, config.num_d).to(self.device)
+        betas = (config.beta1, config.beta2)
+        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=config.lr, betas=betas)
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=config.lr, betas=betas)
+        self.G_train, self.D_train = self.G, self.D
+        if self.world > 1:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.G_train, self.D_train = DDP(self.G, device_ids=ids), DDP(self.D, device_ids=ids)
+        if perceptual is None and config.lambda_lpips:
+            from faceedit.inversion.lpips import load_lpips
+
+            perceptual = load_lpips(device=self.device)
+        self.perceptual = perceptual
+        self.state = TrainingState(step=0, nimg=0, train_seconds=0.0, config=config.to_dict())
+        checkpoint = latest_checkpoint(self.run_dir)
+        if checkpoint is not None:
+            self.state = load_checkpoint(checkpoint, {"G": self.G, "D": self.D}, {"G": self.opt_G, "D": self.opt_D})
+            self.state.config = config.to_dict()
+        if self.rank == 0:
+            self._truncate_stats()
+            from faceedit.utils.files import atomic_write_text
+
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(saved, json.dumps({"config": config.to_dict(), "dataset": str(dataset),
+                                                 "dataset_header": self.header}, indent=2) + "\n")
+
+    # ------------------------------------------------------------------ one step
+
+    def _batch(self, step: int):
+        from faceedit.training.data import batch_seed
+
+        rng = np.random.RandomState(batch_seed(self.config.seed, step))
+        index = rng.randint(0, self.num_train, size=self.config.batch_size)  # [B] over all ranks
+        per_rank = self.config.batch_size // self.world
+        mine = torch.from_numpy(index[self.rank * per_rank:(self.rank + 1) * per_rank])
+        return _float(self.A[mine]).to(self.device), _float(self.B[mine]).to(self.device)
+
+    def step(self) -> Dict[str, float]:
+        cfg = self.config
+        a, b = self._batch(self.state.step)
+        n = len(a)
+        autocast = torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda" else nullcontext()
+        with autocast:
+            fake = self.G_train(a)  # [B, 3, R, R]
+            # D: filtered pairs down, real pairs up; one forward (DDP syncs once per backward).
+            pairs = torch.cat([torch.cat([a, fake.detach()], dim=1), torch.cat([a, b], dim=1)])  # [2B, 6, R, R]
+            d_out = self.D_train(pairs)
+            d_fake = [[t[:n] for t in scale] for scale in d_out]
+            d_real = [[t[n:].detach() for t in scale] for scale in d_out]
+            loss_d = 0.5 * (lsgan_loss(d_fake, False) + lsgan_loss([[t[n:] for t in s] for s in d_out], True))
+        self.opt_D.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_D.step()
+        with autocast:
+            # G: through the plain D module; D's own gradients from this pass are never used.
+            d_fake = self.D(torch.cat([a, fake], dim=1))
+            loss_gan = lsgan_loss(d_fake, True)
+            loss_fm = feature_matching_loss(d_fake, d_real)
+            loss_l1 = F.l1_loss(fake, b)
+            loss_g = loss_gan + cfg.lambda_fm * loss_fm + cfg.lambda_l1 * loss_l1
+            stats = {"loss_D": float(loss_d), "loss_G_gan": float(loss_gan), "loss_fm": float(loss_fm),
+                     "loss_l1": float(loss_l1)}
+            if self.perceptual is not None and cfg.lambda_lpips:
+                loss_lpips = self.perceptual(fake.float(), b).mean()
+                loss_g = loss_g + cfg.lambda_lpips * loss_lpips
+                stats["loss_lpips"] = float(loss_lpips)
+        self.opt_G.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_G.step()
+        self.state.step += 1
+        self.state.nimg += cfg.batch_size
+        return stats
+
+    # ------------------------------------------------------------------ the loop
+
+    def train(self, max_minutes: Optional[float] = None, max_steps: Optional[int] = None) -> Filter:
+        from tqdm.auto import tqdm
+
+        cfg = self.config
+        start, first = time.monotonic(), self.state.step
+        bar = tqdm(total=cfg.steps, initial=self.state.step, unit="step", desc="filter",
+                   disable=not self.progress or self.rank != 0)
+        pending: Dict[str, list] = {}
+        try:
+            while self.state.step < cfg.steps:
+                if max_minutes is not None and time.monotonic() - start > max_minutes * 60:
+                    break
+                if max_steps is not None and self.state.step - first >= max_steps:
+                    break
+                t0 = time.monotonic()
+                stats = self.step()
+                self.state.train_seconds += time.monotonic() - t0
+                for key, value in stats.items():
+                    pending.setdefault(key, []).append(value)
+                bar.update(1)
+                if self.state.step % cfg.log_every == 0:
+                    self._log(pending)
+                    pending = {}
+                    bar.set_postfix(L1=f"{stats['loss_l1']:.4f}", D=f"{stats['loss_D']:.3f}")
+                if self.state.step % cfg.sample_every == 0:
+                    self.write_samples()
+                if self.state.step % cfg.checkpoint_every == 0:
+                    self.save()
+        except KeyboardInterrupt:
+            self.save()
+            raise
+        finally:
+            bar.close()
+        self.save()
+        self.write_samples()
+        return self.filter()
+
+    def filter(self) -> Filter:
+        """The current generator as a :class:`Filter` (sharing its weights)."""
+        meta = dict(dataset=self.header.get("spec", {}), teacher_fingerprint=self.header.get("generator_fingerprint"),
+                    training_steps=self.state.step, training_seconds=round(self.state.train_seconds, 1),
+                    training_config=self.config.to_dict(), lpips=self.perceptual is not None)
+        return Filter(self.G, self.resolution, self.config.architecture(), meta)
+
+    def save(self) -> Optional[Path]:
+        from faceedit.training.checkpoint import save_checkpoint
+
+        if self.rank != 0:
+            return None
+
+        def export(folder: Path) -> None:
+            self.filter().save_pretrained(folder / "filter")
+            self.G.train()
+
+        path = save_checkpoint(self.run_dir, self.state, {"G": self.G, "D": self.D},
+                               {"G": self.opt_G, "D": self.opt_D}, keep=2, export=export)
+        self.plot_losses()
+        return path
+
+    def held_out(self):
+        """The held-out pairs ``(A, B)`` as float tensors in [-1, 1]."""
+        return _float(self.A[self.num_train:]), _float(self.B[self.num_train:])
+
+    @torch.no_grad()
+    def write_samples(self, count: int = 8) -> Optional[Path]:
+        from faceedit.utils.images import images_from_tensor, make_grid, save_png
+
+        if self.rank != 0:
+            return None
+        a, b = (x[:count] for x in self.held_out())
+        was_training = self.G.training
+        fake = self.G.eval()(a.to(self.device)).cpu()
+        self.G.train(was_training)
+        rows = torch.cat([a, fake, b])  # input | filter | teacher
+        path = self.run_dir / "samples" / f"step-{self.state.step:07d}.png"
+        return save_png(make_grid(images_from_tensor(rows), cols=len(a)), path)
+
+    def _truncate_stats(self) -> None:
+        """Drop log rows written after the checkpoint being resumed (they will be written again)."""
+        from faceedit.utils.files import atomic_write_text
+
+        path = self.run_dir / "stats.jsonl"
+        if path.is_file():
+            rows = [line for line in path.read_text().splitlines() if line.strip()]
+            keep = [line for line in rows if json.loads(line)["step"] <= self.state.step]
+            if len(keep) != len(rows):
+                atomic_write_text(path, "".join(line + "\n" for line in keep))
+
+    def _log(self, pending: Dict[str, list]) -> None:
+        if self.rank != 0 or not pending:
+            return
+        record = {"step": self.state.step, "train_seconds": round(self.state.train_seconds, 2),
+                  **{k: float(np.mean(v)) for k, v in pending.items()}}
+        with open(self.run_dir / "stats.jsonl", "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def plot_losses(self) -> Optional[Path]:
+        from faceedit.utils.plots import save_line_plot
+
+        path = self.run_dir / "stats.jsonl"
+        if not path.is_file():
+            return None
+        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        rows = [r for r in rows if r["step"] <= self.state.step]
+        if not rows:
+            return None
+        steps = [r["step"] for r in rows]
+        series = {k: (steps, [r.get(k, float("nan")) for r in rows]) for k in rows[-1] if k.startswith("loss")}
+        return save_line_plot(self.run_dir / "loss.png", series, title="filter losses", xlabel="step")
+
+
+def _dist_rank_world():
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
