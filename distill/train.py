@@ -192,12 +192,12 @@ class FilterTrainer:
             loss_fm = feature_matching_loss(d_fake, d_real)
             loss_l1 = F.l1_loss(fake, b)
             loss_g = loss_gan + cfg.lambda_fm * loss_fm + cfg.lambda_l1 * loss_l1
-            stats = {"loss_D": float(loss_d), "loss_G_gan": float(loss_gan), "loss_fm": float(loss_fm),
-                     "loss_l1": float(loss_l1)}
+            stats = {name: float(value.detach()) for name, value in
+                     (("loss_D", loss_d), ("loss_G_gan", loss_gan), ("loss_fm", loss_fm), ("loss_l1", loss_l1))}
             if self.perceptual is not None and cfg.lambda_lpips:
                 loss_lpips = self.perceptual(fake.float(), b).mean()
                 loss_g = loss_g + cfg.lambda_lpips * loss_lpips
-                stats["loss_lpips"] = float(loss_lpips)
+                stats["loss_lpips"] = float(loss_lpips.detach())
         self.opt_G.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_G.step()

@@ -13,13 +13,24 @@ __all__ = ["main", "build_parser"]
 
 def build_parser() -> argparse.ArgumentParser:
     from faceedit import __version__
-    from faceedit.cli import classifier, convert, dataset, directions, encoder, generate, invert, models, train
+    from faceedit.cli import (
+        classifier,
+        convert,
+        dataset,
+        directions,
+        distill,
+        encoder,
+        generate,
+        invert,
+        models,
+        train,
+    )
 
     parser = argparse.ArgumentParser(prog="faceedit", description="Latent-space face editing with StyleGAN2.")
     parser.add_argument("--version", action="version", version=f"faceedit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (generate, convert, models, train, classifier, encoder, directions, invert, dataset):
+    for module in (generate, convert, models, train, classifier, encoder, directions, invert, dataset, distill):
         module.add_parser(sub)
     return parser
 

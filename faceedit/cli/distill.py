@@ -1,0 +1,117 @@
+"""``faceedit distill train`` and ``faceedit filters apply|export|list``: distilled one-pass filters."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+__all__ = ["add_parser"]
+
+
+def add_parser(sub: "argparse._SubParsersAction") -> None:
+    p = sub.add_parser("distill", help="train a Pix2PixHD filter on a paired dataset")
+    dsub = p.add_subparsers(dest="distill_command", metavar="ACTION")
+    dsub.required = True
+    tr = dsub.add_parser("train", help="train (or resume) a filter",
+                         description="Train a Pix2PixHD filter on a dataset from `faceedit dataset make`. The same "
+                                     "command resumes from the run's last checkpoint; under torchrun the processes "
+                                     "share each batch (DDP; gloo on CPUs, NCCL on GPUs).")
+    tr.add_argument("--data", type=Path, required=True, help="paired dataset folder")
+    tr.add_argument("--run-dir", type=Path, required=True, help="checkpoints, samples, logs (resumed when it exists)")
+    tr.add_argument("--out", type=Path, default=None, help="write the finished filter folder here")
+    tr.add_argument("--steps", type=int, default=None, help="total steps (default: the run's, or 4000)")
+    tr.add_argument("--batch-size", type=int, default=None)
+    tr.add_argument("--ngf", type=int, default=None, help="generator width (default 32)")
+    tr.add_argument("--n-blocks", type=int, default=None, help="residual blocks (default 6)")
+    tr.add_argument("--generator", choices=["global", "local"], default=None)
+    tr.add_argument("--seed", type=int, default=None)
+    tr.add_argument("--held-out", type=int, default=None, help="last pairs kept out of training (default 64)")
+    tr.add_argument("--max-minutes", type=float, default=None, help="stop after this long (resume later)")
+    tr.add_argument("--device", default="auto")
+    tr.add_argument("--no-progress", action="store_true")
+    tr.set_defaults(run=run_train)
+
+    f = sub.add_parser("filters", help="apply, export or list distilled filters")
+    fsub = f.add_subparsers(dest="filters_command", metavar="ACTION")
+    fsub.required = True
+    ap = fsub.add_parser("apply", help="edit a photo (or an aligned crop) with a filter in one pass")
+    ap.add_argument("photo", type=Path)
+    ap.add_argument("--filter", required=True, help="bundled filter name (older, younger, ...) or folder")
+    ap.add_argument("--model", default="synthfaces-64", help="model whose bundled filters to look in")
+    ap.add_argument("--every-face", action="store_true", help="filter every face, not only the largest")
+    ap.add_argument("--out", type=Path, required=True)
+    ap.set_defaults(run=run_apply)
+    ex = fsub.add_parser("export", help="export a filter to ONNX (runs with onnxruntime)")
+    ex.add_argument("filter", help="bundled filter name or folder")
+    ex.add_argument("--model", default="synthfaces-64")
+    ex.add_argument("--out", type=Path, required=True, help="file.onnx")
+    ex.set_defaults(run=run_export)
+    ls = fsub.add_parser("list", help="filters bundled with a model")
+    ls.add_argument("--model", default="synthfaces-64")
+    ls.set_defaults(run=run_list)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    import json
+    import os
+
+    from distill.train import RUN_CONFIG, FilterTrainer, FilterTrainingConfig
+
+    saved = args.run_dir / RUN_CONFIG
+    base = (FilterTrainingConfig(**json.loads(saved.read_text())["config"]) if saved.is_file()
+            else FilterTrainingConfig())
+    changes = {k: v for k, v in dict(steps=args.steps, batch_size=args.batch_size, ngf=args.ngf,
+                                     n_blocks=args.n_blocks, generator=args.generator, seed=args.seed,
+                                     held_out=args.held_out).items()
+               if v is not None}
+    config = FilterTrainingConfig(**{**base.to_dict(), **changes})
+    if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1:  # launched by torchrun
+        import torch
+        import torch.distributed as dist
+
+        use_cuda = torch.cuda.is_available() and args.device in ("auto", "cuda")
+        dist.init_process_group("nccl" if use_cuda else "gloo")
+        if use_cuda:
+            args.device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
+    trainer = FilterTrainer(args.run_dir, args.data, config, device=args.device, progress=not args.no_progress)
+    flt = trainer.train(max_minutes=args.max_minutes)
+    if trainer.state.step < config.steps:
+        print(f"faceedit distill train: stopped at step {trainer.state.step} of {config.steps}; run the same "
+              f"command to resume")
+        return 0
+    if args.out and trainer.rank == 0:
+        flt.save_pretrained(args.out)
+    print(f"faceedit distill train: {trainer.state.step} steps, {trainer.state.train_seconds / 60:.1f} min"
+          + (f" -> {args.out}" if args.out else f"; filter in {args.run_dir}/checkpoints/*/filter"))
+    return 0
+
+
+def run_apply(args: argparse.Namespace) -> int:
+    from distill.filter import Filter
+    from faceedit.utils.images import save_png
+
+    flt = Filter.load(args.filter, model=args.model)
+    result = flt.apply_photo(args.photo, every_face=args.every_face)
+    save_png(result, args.out)
+    print(f"faceedit filters apply: {args.filter} -> {args.out}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from distill.filter import Filter
+
+    path = Filter.load(args.filter, model=args.model).export_onnx(args.out)
+    print(f"faceedit filters export: {args.filter} -> {path} (input 'images' [N, 3, R, R] in [-1, 1])")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from distill.filter import Filter, bundled_filters
+
+    names = bundled_filters(args.model)
+    if not names:
+        print(f"no filters are bundled for {args.model}; train one with `faceedit distill train`")
+    for name in names:
+        flt = Filter.load(name, model=args.model)
+        print(f"{name:12s} {flt.resolution}x{flt.resolution}, {flt.metadata.get('training_steps', '?')} steps")
+    return 0

@@ -1,0 +1,29 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from faceedit.cli.main import main
+
+
+def test_dataset_train_apply_export_end_to_end(tmp_path, capsys):
+    skimage_data = pytest.importorskip("skimage.data")
+    pytest.importorskip("dlib")
+    data = tmp_path / "older"
+    assert main(["dataset", "make", "--direction", "age-orth-gender", "--seeds", "0-11", "--shard-seeds", "6",
+                 "--out", str(data), "--no-progress"]) == 0
+    run = ["distill", "train", "--data", str(data), "--run-dir", str(tmp_path / "run"), "--steps", "2",
+           "--batch-size", "2", "--ngf", "4", "--n-blocks", "1", "--held-out", "4",
+           "--out", str(tmp_path / "older-filter"), "--no-progress"]
+    assert main(run) == 0
+    assert (tmp_path / "older-filter" / "config.json").is_file()
+    photo = tmp_path / "astronaut.png"
+    Image.fromarray(skimage_data.astronaut()).save(photo)
+    assert main(["filters", "apply", str(photo), "--filter", str(tmp_path / "older-filter"), "--out",
+                 str(tmp_path / "out.png")]) == 0
+    assert np.asarray(Image.open(tmp_path / "out.png")).shape == (512, 512, 3)
+    pytest.importorskip("onnxscript")
+    assert main(["filters", "export", str(tmp_path / "older-filter"), "--out", str(tmp_path / "f.onnx")]) == 0
+    assert (tmp_path / "f.onnx").stat().st_size > 1000
+    capsys.readouterr()
+    assert main(["filters", "apply", str(photo), "--filter", "sepia", "--out", str(tmp_path / "x.png")]) == 2
+    assert "no filter 'sepia'" in capsys.readouterr().err
