@@ -53,6 +53,7 @@ class PairSpec:
     seed_start: int = 0  # first seed
     num_seeds: int = 1000  # seeds tried (pairs kept <= this, fewer with filters)
     shard_seeds: int = 250  # seeds per shard
+    batch_size: int = 32  # seeds per generator call; part of the request, as float rounding depends on it
     classifier: Optional[str] = None  # classifier for the filter, None = keep every pair
     target: Optional[str] = None  # attribute the edit should change (filter)
     min_change: float = 0.0  # keep a pair only if the target moves at least this much (in the edit's sign)
@@ -61,8 +62,8 @@ class PairSpec:
     def __post_init__(self):
         if not self.alpha_min <= self.alpha_max:
             raise ValueError(f"alpha range must satisfy alpha_min <= alpha_max, got {self.alpha_min}, {self.alpha_max}")
-        if self.num_seeds < 1 or self.shard_seeds < 1:
-            raise ValueError("num_seeds and shard_seeds must be at least 1")
+        if self.num_seeds < 1 or self.shard_seeds < 1 or self.batch_size < 1:
+            raise ValueError("num_seeds, shard_seeds and batch_size must be at least 1")
         if (self.min_change or self.max_other_change) and not (self.classifier and self.target):
             raise ValueError("a filter (min_change / max_other_change) needs a classifier and a target attribute")
 
@@ -85,35 +86,41 @@ def _png(image: np.ndarray) -> bytes:
     from PIL import Image
 
     buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG", optimize=False)
+    Image.fromarray(image).save(buffer, format="PNG", compress_level=1)  # fast; still lossless and deterministic
     return buffer.getvalue()
 
 
-def _noise_for_seeds(G, seeds: List[int]) -> Dict[str, torch.Tensor]:
-    """Per-seed noise maps, the same for both images of a pair."""
-    maps: Dict[str, List[torch.Tensor]] = {name: [] for name in G.synthesis.noise_layers()}
+def _seed_draws(G, seeds: List[int], spec: "PairSpec"):
+    """Everything random about each pair, from one torch generator per seed: ``z``, ``alpha`` and the noise
+    maps shared by both images."""
+    layers = G.synthesis.noise_layers()
+    sizes = [res * res for res in layers.values()]
+    z, alphas, noise = [], [], []
     for seed in seeds:
-        rng = np.random.RandomState(seed)
-        for name, res in G.synthesis.noise_layers().items():
-            maps[name].append(torch.from_numpy(rng.randn(1, 1, res, res).astype(np.float32)))
-    return {name: torch.cat(v).to(G.device) for name, v in maps.items()}
+        g = torch.Generator().manual_seed(int(seed))
+        z.append(torch.randn(G.z_dim, generator=g))
+        alphas.append(spec.alpha_min + (spec.alpha_max - spec.alpha_min) * float(torch.rand((), generator=g)))
+        noise.append(torch.randn(sum(sizes), generator=g))
+    flat = torch.stack(noise)  # [N, sum R^2]
+    maps, offset = {}, 0
+    for (name, res), size in zip(layers.items(), sizes):
+        maps[name] = flat[:, offset:offset + size].reshape(-1, 1, res, res).to(G.device)
+        offset += size
+    return torch.stack(z).to(G.device), np.array(alphas), maps
 
 
 @torch.no_grad()
 def render_pairs(G, direction, spec: PairSpec, seeds: List[int]):
-    """``(A, B, alphas)`` for ``seeds``: uint8 ``[N, H, W, 3]`` twice and ``[N]`` strengths."""
+    """``(A, B, alphas)`` for ``seeds``: float ``[N, 3, H, W]`` twice and ``[N]`` strengths."""
     from directions.edit import apply_direction
-    from faceedit.utils.images import images_from_tensor
 
-    z = torch.from_numpy(np.stack([np.random.RandomState(s).randn(G.z_dim) for s in seeds]).astype(np.float32))
-    alphas = np.array([np.random.RandomState([s, 1]).uniform(spec.alpha_min, spec.alpha_max) for s in seeds])
-    ws = G.mapping(z.to(G.device), None, truncation_psi=spec.truncation_psi)  # [N, num_ws, w_dim]
+    z, alphas, noise = _seed_draws(G, seeds, spec)
+    ws = G.mapping(z, None, truncation_psi=spec.truncation_psi)  # [N, num_ws, w_dim]
     edited = apply_direction(ws, direction.vector, torch.from_numpy(alphas).float().to(G.device), spec.layers,
                              direction.projection_std)
-    noise = _noise_for_seeds(G, seeds)
     a = G.synthesis(ws, noise_mode="const", noise=noise)  # [N, 3, H, W]
     b = G.synthesis(edited, noise_mode="const", noise=noise)
-    return a, b, images_from_tensor(a), images_from_tensor(b), alphas
+    return a, b, alphas
 
 
 def _keep(spec: PairSpec, scores_a: Dict[str, torch.Tensor], scores_b: Dict[str, torch.Tensor],
@@ -129,33 +136,54 @@ def _keep(spec: PairSpec, scores_a: Dict[str, torch.Tensor], scores_b: Dict[str,
     return keep
 
 
-def _write_shard(out: Path, index: int, G, direction, spec: PairSpec, classifier, batch_size: int, bar) -> Dict:
+def _encode_batch(seeds, img_a, img_b, alphas, keep, scores_a, scores_b) -> List[Tuple[str, bytes]]:
+    """Tar members (name, bytes) of one batch's kept pairs, in seed order."""
+    members = []
+    for i, seed in enumerate(seeds):
+        if not keep[i]:
+            continue
+        key = f"{seed:09d}"
+        record = {"seed": seed, "alpha": round(float(alphas[i]), 6)}
+        if scores_a is not None:
+            record["scores_a"] = {k: round(float(v[i]), 5) for k, v in scores_a.items() if "=" not in k}
+            record["scores_b"] = {k: round(float(v[i]), 5) for k, v in scores_b.items() if "=" not in k}
+        members += [(f"{key}.a.png", _png(img_a[i])), (f"{key}.b.png", _png(img_b[i])),
+                    (f"{key}.json", (json.dumps(record, sort_keys=True) + "\n").encode())]
+    return members
+
+
+def _write_shard(out: Path, index: int, G, direction, spec: PairSpec, classifier, bar) -> Dict:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from faceedit.utils.images import images_from_tensor
+
     start, stop = spec.shard_range(index)
     buffer = io.BytesIO()
     kept = rejected = 0
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        for lo in range(start, stop, batch_size):
-            seeds = list(range(lo, min(lo + batch_size, stop)))
-            a, b, img_a, img_b, alphas = render_pairs(G, direction, spec, seeds)
+    # PNG encoding (zlib releases the GIL) of one batch overlaps the synthesis of the next.
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar, \
+            ThreadPoolExecutor(max_workers=1) as encoder:
+        pending = None
+        for lo in range(start, stop, spec.batch_size):
+            seeds = list(range(lo, min(lo + spec.batch_size, stop)))
+            a, b, alphas = render_pairs(G, direction, spec, seeds)
             scores_a = scores_b = None
+            keep = np.ones(len(seeds), dtype=bool)
             if classifier is not None:
                 scores_a, scores_b = classifier(a), classifier(b)
-            keep = _keep(spec, scores_a, scores_b, alphas) if classifier is not None else np.ones(len(seeds), bool)
-            for i, seed in enumerate(seeds):
-                if not keep[i]:
-                    rejected += 1
-                    continue
-                key = f"{seed:09d}"
-                record = {"seed": seed, "alpha": round(float(alphas[i]), 6)}
-                if scores_a is not None:
-                    record["scores_a"] = {k: round(float(v[i]), 5) for k, v in scores_a.items() if "=" not in k}
-                    record["scores_b"] = {k: round(float(v[i]), 5) for k, v in scores_b.items() if "=" not in k}
-                _tar_member(tar, f"{key}.a.png", _png(img_a[i]))
-                _tar_member(tar, f"{key}.b.png", _png(img_b[i]))
-                _tar_member(tar, f"{key}.json", (json.dumps(record, sort_keys=True) + "\n").encode())
-                kept += 1
+                keep = _keep(spec, scores_a, scores_b, alphas)
+            kept += int(keep.sum())
+            rejected += int((~keep).sum())
+            if pending is not None:
+                for name, data in pending.result():
+                    _tar_member(tar, name, data)
+            pending = encoder.submit(_encode_batch, seeds, images_from_tensor(a), images_from_tensor(b), alphas,
+                                     keep, scores_a, scores_b)
             bar.update(len(seeds))
             bar.set_postfix(kept=kept)
+        if pending is not None:
+            for name, data in pending.result():
+                _tar_member(tar, name, data)
     data = buffer.getvalue()
     atomic_write_bytes(out / f"shard-{index:06d}.tar", data)
     summary = dict(shard=index, seeds=[start, stop], pairs=kept, rejected=rejected,
@@ -181,7 +209,6 @@ def make_dataset(
     direction,  # directions.Direction fitted on G
     spec: PairSpec,
     classifier=None,  # AttributeClassifier for the filter (spec.classifier names it)
-    batch_size: int = 32,
     rank: int = 0,  # this process's rank
     world: int = 1,  # number of processes sharing the work
     progress: bool = True,
@@ -214,7 +241,7 @@ def make_dataset(
     results = []
     with tqdm(total=total, unit="seed", desc=f"pairs (rank {rank}/{world})", disable=not progress) as bar:
         for index in todo:
-            results.append(_write_shard(out, index, G, direction, spec, classifier, batch_size, bar))
+            results.append(_write_shard(out, index, G, direction, spec, classifier, bar))
     return dict(pairs=sum(r["pairs"] for r in results), rejected=sum(r["rejected"] for r in results),
                 seconds=time.monotonic() - start, shards=len(results), skipped=len(mine) - len(todo))
 

@@ -38,8 +38,8 @@ class FilterTrainingConfig:
     """Hyperparameters of a filter run (saved in ``run.json`` and with every checkpoint)."""
 
     generator: str = "global"  # 'global' (GlobalGenerator) or 'local' (LocalEnhancer, twice the resolution)
-    ngf: int = 32  # generator channels after the stem
-    n_downsampling: int = 3  # generator downsamplings (global part)
+    ngf: int = 16  # generator channels after the stem (16 with 4 downsamplings: about 45 ms at 256x256, 2 cores)
+    n_downsampling: int = 4  # generator downsamplings (global part)
     n_blocks: int = 6  # residual blocks (global part)
     residual: bool = True  # predict a change over the input
     ndf: int = 32  # discriminator channels of the first layer

@@ -30,7 +30,7 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
                     help="keep a pair only if the classifier's target attribute moves at least this much")
     mk.add_argument("--max-other", action="append", default=[], metavar="ATTR=LIMIT",
                     help="keep a pair only if ATTR moves at most LIMIT (repeatable), e.g. --max-other gender=0.1")
-    mk.add_argument("--batch-size", type=int, default=32)
+    mk.add_argument("--batch-size", type=int, default=32, help="seeds per generator call (part of the request)")
     mk.add_argument("--out", type=Path, required=True)
     mk.add_argument("--device", default="auto")
     mk.add_argument("--no-progress", action="store_true")
@@ -86,11 +86,12 @@ def run_make(args: argparse.Namespace) -> int:
     spec = PairSpec(direction=args.direction, alpha_min=alpha_min, alpha_max=alpha_max,
                     layers=_pair(args.layers, "layers", int) if args.layers else None, truncation_psi=args.trunc,
                     seed_start=first, num_seeds=last - first + 1, shard_seeds=args.shard_seeds,
+                    batch_size=args.batch_size,
                     classifier=args.classifier, target=direction.attribute if args.classifier else None,
                     min_change=args.min_change, max_other_change=max_other)
     rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))  # set by torchrun
-    result = make_dataset(args.out, G, direction, spec, classifier=classifier, batch_size=args.batch_size,
-                          rank=rank, world=world, progress=not args.no_progress)
+    result = make_dataset(args.out, G, direction, spec, classifier=classifier, rank=rank, world=world,
+                          progress=not args.no_progress)
     rate = (result["pairs"] + result["rejected"]) / max(result["seconds"], 1e-9)
     print(f"faceedit dataset make: rank {rank}/{world}: {result['pairs']} pairs kept, {result['rejected']} rejected, "
           f"{result['shards']} shards written ({result['skipped']} already done), {rate:.1f} seeds/s -> {args.out}")

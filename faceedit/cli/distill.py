@@ -21,7 +21,7 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
     tr.add_argument("--out", type=Path, default=None, help="write the finished filter folder here")
     tr.add_argument("--steps", type=int, default=None, help="total steps (default: the run's, or 4000)")
     tr.add_argument("--batch-size", type=int, default=None)
-    tr.add_argument("--ngf", type=int, default=None, help="generator width (default 32)")
+    tr.add_argument("--ngf", type=int, default=None, help="generator width (default 16)")
     tr.add_argument("--n-blocks", type=int, default=None, help="residual blocks (default 6)")
     tr.add_argument("--generator", choices=["global", "local"], default=None)
     tr.add_argument("--seed", type=int, default=None)
