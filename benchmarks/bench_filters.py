@@ -124,20 +124,20 @@ def main() -> int:
     # Dataset generation against the generator's own images/s, same batch size.
     from distill.dataset import PairSpec, make_dataset
 
-    batch, rounds = 32, 6
+    batch, rounds, shard = 32, 6, 128
     gen_seconds = pair_seconds = 0.0
     pairs = 0
     z = torch.randn(batch, G.z_dim)
-    for r in range(rounds):  # interleaved: the generator alone (2 batches = one pair's worth), then real pairs
+    spec = PairSpec(direction="age", num_seeds=rounds * shard, shard_seeds=shard, batch_size=batch)
+    for r in range(rounds):  # interleaved: the generator alone (a pair's worth of images), then one shard of pairs
         t = time.perf_counter()
-        for _ in range(2):
+        for _ in range(2 * shard // batch):
             G.synthesis(G.mapping(z, None), noise_mode="const")
         gen_seconds += time.perf_counter() - t
-        spec = PairSpec(direction="age", seed_start=r * batch, num_seeds=batch, shard_seeds=batch, batch_size=batch)
-        made = make_dataset(tmp / f"pairs{r}", G, age, spec, progress=False)
+        made = make_dataset(tmp / "pairs", G, age, spec, rank=r, world=rounds, progress=False)  # shard r only
         pair_seconds += made["seconds"]
         pairs += made["pairs"]
-    images_per_s = rounds * 2 * batch / gen_seconds
+    images_per_s = rounds * 2 * shard / gen_seconds
     pairs_per_s = pairs / pair_seconds
     results["dataset"] = dict(generator_images_per_s=round(images_per_s, 1), pairs_per_s=round(pairs_per_s, 1),
                               pairs_per_image_time=round(pairs_per_s / images_per_s, 3), batch=batch,
