@@ -1,0 +1,98 @@
+"""Quality of distilled filters on synthfaces: fidelity to the teacher and generalisation to renders.
+
+For each filter (a folder or a bundled name) with the dataset it was trained on:
+
+* fidelity — the filter's output against the teacher's edited image ``B`` on the dataset's held-out
+  pairs (the last ``held_out`` pairs, never trained on): PSNR and SSIM;
+* generalisation — the judge's change of the filter's attribute when the filter is applied to fresh
+  renders of the procedural world (the GAN never made them), against the teacher's change on GAN
+  samples (``B`` vs ``A`` of the held-out pairs), and the ratio of the two; plus the judged change of
+  every other attribute.
+
+    python benchmarks/distill_synthfaces.py --filter older=runs/older/checkpoints/...,data/older \
+        --json benchmarks/results/distill_synthfaces-64.json --images docs/images
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import run_record  # noqa: E402
+
+RENDER_SEED = 818_181
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return 10 * torch.log10(4.0 / (a.clamp(-1, 1) - b.clamp(-1, 1)).square().mean(dim=[1, 2, 3]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--filter", action="append", required=True, metavar="NAME=FILTER,DATASET",
+                        help="filter folder (or bundled name) and its dataset folder; repeatable")
+    parser.add_argument("--attribute", action="append", default=[], metavar="NAME=ATTR",
+                        help="judged attribute a filter changes (default: the dataset's direction attribute)")
+    parser.add_argument("--judge", default="synthfaces-judge")
+    parser.add_argument("--held-out", type=int, default=64)
+    parser.add_argument("--renders", type=int, default=256, help="fresh renders for generalisation")
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--images", type=Path, default=None)
+    args = parser.parse_args()
+
+    from directions.classifiers.registry import make_classifier
+    from distill.filter import Filter
+    from distill.train import load_pairs
+    from faceedit.inversion.losses import ssim
+    from faceedit.synthfaces import render_batch
+    from faceedit.utils.images import images_from_tensor, make_grid, save_png
+
+    judge = make_classifier(args.judge)
+    attributes = dict(item.split("=", 1) for item in args.attribute)
+    torch.set_grad_enabled(False)
+    rows = []
+    for spec in args.filter:
+        name, _, paths = spec.partition("=")
+        filter_path, _, dataset = paths.partition(",")
+        flt = Filter.load(filter_path)
+        A, B, header = load_pairs(dataset)
+        a = (A[-args.held_out:].float() - 128) / 127.5
+        b = (B[-args.held_out:].float() - 128) / 127.5
+        out = torch.cat([flt.apply_tensor(a[i:i + 32]) for i in range(0, len(a), 32)])
+        attribute = attributes.get(name) or _direction_attribute(header)
+        renders, _ = render_batch(args.renders, seed=RENDER_SEED, resolution=flt.resolution)
+        filtered = torch.cat([flt.apply_tensor(renders[i:i + 32]) for i in range(0, len(renders), 32)])
+        teacher = {k: float((judge(b)[k] - judge(a)[k]).mean()) for k in judge(b[:1]) if "=" not in k}
+        student = {k: float((judge(filtered)[k] - judge(renders)[k]).mean()) for k in teacher}
+        row = dict(filter=name, attribute=attribute, held_out=len(a), psnr=float(psnr(out, b).mean()),
+                   ssim=float(ssim(out, b).mean()), teacher_change=teacher[attribute],
+                   filter_change_on_renders=student[attribute],
+                   ratio=student[attribute] / teacher[attribute] if teacher[attribute] else float("nan"),
+                   other_changes_teacher={k: v for k, v in teacher.items() if k != attribute},
+                   other_changes_filter={k: v for k, v in student.items() if k != attribute})
+        rows.append(row)
+        print(f"{name}: PSNR {row['psnr']:.2f} dB, SSIM {row['ssim']:.3f} vs teacher on {len(a)} held-out pairs; "
+              f"judged {attribute} change: filter on renders {row['filter_change_on_renders']:+.3f}, teacher on "
+              f"GAN samples {row['teacher_change']:+.3f} ({100 * row['ratio']:.0f} %)")
+        if args.images:
+            grid = torch.cat([a[:8], out[:8], b[:8], renders[:8], filtered[:8]])
+            save_png(make_grid(images_from_tensor(grid), cols=8).repeat(2, 0).repeat(2, 1),
+                     args.images / f"filter-{name}.png")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(dict(rows=rows, judge=judge.name, **run_record()), indent=2) + "\n")
+    return 0
+
+
+def _direction_attribute(header) -> str:
+    direction = header["spec"]["direction"]
+    return Path(direction).stem.split("-orth-")[0]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
