@@ -7,7 +7,6 @@ different generator raises :class:`~faceedit.errors.ModelMismatchError`.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple, Union
@@ -16,7 +15,7 @@ import numpy as np
 import torch
 
 from faceedit.errors import CheckpointFormatError, ModelMismatchError
-from faceedit.utils.files import atomic_write_bytes, atomic_write_text
+from faceedit.utils.tensor_files import read_tensor_pair, write_tensor_pair
 
 __all__ = ["Direction", "save_direction", "load_direction", "DIRECTION_FORMAT"]
 
@@ -53,44 +52,21 @@ class Direction:
                                      f"(weights {G.fingerprint()[:12]}); fit it again with `faceedit directions fit`")
 
 
-def _paths(path: Union[str, Path]) -> Tuple[Path, Path]:
-    path = Path(path)
-    stem = path.with_suffix("") if path.suffix in (".json", ".safetensors") else path
-    return stem.with_name(stem.name + ".safetensors"), stem.with_name(stem.name + ".json")
-
-
 def save_direction(direction: Direction, path: Union[str, Path]) -> Path:
     """Write ``PATH.safetensors`` and ``PATH.json`` atomically (the JSON last); returns the JSON path."""
-    from safetensors.torch import save as safetensors_save
-
-    weights, meta_path = _paths(path)
-    weights.parent.mkdir(parents=True, exist_ok=True)
     vector = torch.as_tensor(np.asarray(direction.vector, dtype=np.float32)).reshape(-1)
-    atomic_write_bytes(weights, safetensors_save({"direction": vector.contiguous()}))
     meta = asdict(direction)
     meta.pop("vector")
-    meta.update(format=DIRECTION_FORMAT, format_version=DIRECTION_VERSION, w_dim=int(vector.numel()))
-    atomic_write_text(meta_path, json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    return meta_path
+    meta["w_dim"] = int(vector.numel())
+    return write_tensor_pair(path, {"direction": vector}, meta, DIRECTION_FORMAT, DIRECTION_VERSION)
 
 
 def load_direction(path: Union[str, Path], generator=None) -> Direction:
     """Read a direction; with ``generator``, check it was fitted on that generator."""
-    from safetensors.torch import load_file
-
-    weights, meta_path = _paths(path)
-    try:
-        meta = json.loads(meta_path.read_text())
-        vector = load_file(str(weights))["direction"].numpy().astype(np.float64)
-    except FileNotFoundError as exc:
-        raise CheckpointFormatError(f"direction file missing: {exc.filename}; a direction is a pair "
-                                    f"NAME.safetensors + NAME.json") from None
-    except Exception as exc:  # JSON or safetensors damage
-        raise CheckpointFormatError(f"cannot read the direction {meta_path}: {exc}") from None
-    if meta.get("format") != DIRECTION_FORMAT or int(meta.get("format_version", 0)) > DIRECTION_VERSION:
-        raise CheckpointFormatError(f"{meta_path} is not a faceedit direction this version can read")
+    meta, tensors = read_tensor_pair(path, DIRECTION_FORMAT, DIRECTION_VERSION, "direction")
+    vector = tensors.get("direction", torch.zeros(0)).numpy().astype(np.float64)
     if vector.shape != (meta.get("w_dim"),) or not np.isfinite(vector).all():
-        raise CheckpointFormatError(f"{weights} does not hold a finite vector of length {meta.get('w_dim')}")
+        raise CheckpointFormatError(f"{path} does not hold a finite vector of length {meta.get('w_dim')}")
     fields = {k: v for k, v in meta.items() if k not in ("format", "format_version", "w_dim")}
     if fields.get("layers") is not None:
         fields["layers"] = tuple(fields["layers"])

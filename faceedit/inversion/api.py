@@ -12,7 +12,6 @@ Methods (``method=``):
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Dict, Optional, Union
 
 import torch
 
-from faceedit.errors import CheckpointFormatError, ModelMismatchError, ModelNotFoundError
+from faceedit.errors import ModelMismatchError, ModelNotFoundError
 
 __all__ = ["METHODS", "Inversion", "invert", "load_encoder_for", "save_inversion", "load_inversion"]
 
@@ -107,43 +106,26 @@ def invert(
 
 def save_inversion(inversion: Inversion, path: Union[str, Path], G) -> Path:
     """Write ``PATH.safetensors`` (latents, noise) + ``PATH.json`` (+ ``PATH-delta.*`` for PTI); returns the JSON."""
-    from safetensors.torch import save as safetensors_save
+    from faceedit.utils.tensor_files import pair_paths, write_tensor_pair
 
-    from faceedit.utils.files import atomic_write_bytes, atomic_write_text
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {"ws": inversion.ws, **{f"noise/{k}": v for k, v in inversion.noise.items()}}
-    atomic_write_bytes(path.with_suffix(".safetensors"),
-                       safetensors_save({k: v.detach().cpu().float().contiguous() for k, v in tensors.items()}))
+    path = pair_paths(path)[1].with_suffix("")
     delta_name = None
     if inversion.delta is not None:
         delta_name = path.name + "-delta"
         inversion.delta.save(path.with_name(delta_name))
-    meta = dict(format=LATENT_FORMAT, format_version=LATENT_VERSION, method=inversion.method,
-                seconds=round(inversion.seconds, 2), generator_fingerprint=G.fingerprint(), delta=delta_name,
-                extra={k: v for k, v in inversion.extra.items() if k != "frames"})
-    atomic_write_text(path.with_suffix(".json"), json.dumps(meta, indent=2) + "\n")
-    return path.with_suffix(".json")
+    tensors = {"ws": inversion.ws, **{f"noise/{k}": v for k, v in inversion.noise.items()}}
+    meta = dict(method=inversion.method, seconds=round(inversion.seconds, 2), generator_fingerprint=G.fingerprint(),
+                delta=delta_name, extra={k: v for k, v in inversion.extra.items() if k != "frames"})
+    return write_tensor_pair(path, tensors, meta, LATENT_FORMAT, LATENT_VERSION)
 
 
 def load_inversion(path: Union[str, Path], G) -> Inversion:
     """Read what :func:`save_inversion` wrote, refusing it for another generator."""
-    from safetensors.torch import load_file
-
     from faceedit.inversion.pti import GeneratorDelta
+    from faceedit.utils.tensor_files import pair_paths, read_tensor_pair
 
-    path = Path(path)
-    path = path.with_suffix("") if path.suffix in (".json", ".safetensors") else path
-    try:
-        meta = json.loads(path.with_suffix(".json").read_text())
-        tensors = load_file(str(path.with_suffix(".safetensors")))
-    except FileNotFoundError as exc:
-        raise CheckpointFormatError(f"inversion file missing: {exc.filename}") from None
-    except Exception as exc:
-        raise CheckpointFormatError(f"cannot read the inversion {path}: {exc}") from None
-    if meta.get("format") != LATENT_FORMAT:
-        raise CheckpointFormatError(f"{path}.json is not a faceedit inversion")
+    meta, tensors = read_tensor_pair(path, LATENT_FORMAT, LATENT_VERSION, "inversion")
+    path = pair_paths(path)[1].with_suffix("")
     if meta["generator_fingerprint"] != G.fingerprint():
         raise ModelMismatchError(f"{path} was inverted with another generator (weights "
                                  f"{meta['generator_fingerprint'][:12]}); invert the photo again with this one")

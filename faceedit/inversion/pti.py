@@ -14,7 +14,6 @@ plus per-layer bias changes: a few hundred kB at 64x64 rather than the whole mod
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Dict, List, Optional, Tuple, Union
 import numpy as np
 import torch
 
-from faceedit.errors import CheckpointFormatError, ModelMismatchError
+from faceedit.errors import ModelMismatchError
 from faceedit.inversion.losses import ms_ssim, pixel_loss
 
 __all__ = ["GeneratorDelta", "PivotalTuner", "tunable_layers"]
@@ -77,35 +76,19 @@ class GeneratorDelta:
 
     def save(self, path: Union[str, Path]) -> Path:
         """Write ``PATH.safetensors`` + ``PATH.json`` atomically; returns the JSON path."""
-        from safetensors.torch import save as safetensors_save
+        from faceedit.utils.tensor_files import write_tensor_pair
 
-        from faceedit.utils.files import atomic_write_bytes, atomic_write_text
-
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         tensors = {**{f"down/{k}": v for k, v in self.down.items()}, **{f"up/{k}": v for k, v in self.up.items()},
                    **{f"bias/{k}": v for k, v in self.bias.items()}}
-        blob = safetensors_save({k: v.detach().cpu().float().contiguous() for k, v in tensors.items()})
-        atomic_write_bytes(path.with_suffix(".safetensors"), blob)
-        meta = dict(format=DELTA_FORMAT, format_version=DELTA_VERSION, generator_fingerprint=self.generator_fingerprint,
-                    rank=self.rank, values=self.num_values(), extra=self.extra)
-        atomic_write_text(path.with_suffix(".json"), json.dumps(meta, indent=2) + "\n")
-        return path.with_suffix(".json")
+        meta = dict(generator_fingerprint=self.generator_fingerprint, rank=self.rank, values=self.num_values(),
+                    extra=self.extra)
+        return write_tensor_pair(path, tensors, meta, DELTA_FORMAT, DELTA_VERSION)
 
     @classmethod
     def load(cls, path: Union[str, Path], generator=None) -> "GeneratorDelta":
-        from safetensors.torch import load_file
+        from faceedit.utils.tensor_files import read_tensor_pair
 
-        path = Path(path)
-        try:
-            meta = json.loads(path.with_suffix(".json").read_text())
-            tensors = load_file(str(path.with_suffix(".safetensors")))
-        except FileNotFoundError as exc:
-            raise CheckpointFormatError(f"pivotal-tuning delta missing: {exc.filename}") from None
-        except Exception as exc:
-            raise CheckpointFormatError(f"cannot read the pivotal-tuning delta {path}: {exc}") from None
-        if meta.get("format") != DELTA_FORMAT or int(meta.get("format_version", 0)) > DELTA_VERSION:
-            raise CheckpointFormatError(f"{path} is not a pivotal-tuning delta this version can read")
+        meta, tensors = read_tensor_pair(path, DELTA_FORMAT, DELTA_VERSION, "pivotal-tuning delta")
         groups: Dict[str, Dict[str, torch.Tensor]] = {"down": {}, "up": {}, "bias": {}}
         for key, value in tensors.items():
             group, _, name = key.partition("/")
