@@ -7,6 +7,7 @@ import torch
 from directions.io import Direction
 from distill.dataset import PairSpec, make_dataset
 from distill.filter import Filter
+from distill.networks import build_generator
 from distill.train import FilterTrainer, FilterTrainingConfig
 from tests.conftest import tiny_generator
 
@@ -93,7 +94,7 @@ def test_ddp_with_two_gloo_processes_matches_one_process(dataset, tmp_path):
         assert torch.equal(rank0[key], rank1[key]), key  # the ranks stay in sync
     # Two half batches with averaged gradients = one process on the whole batch. Compared on outputs:
     # biases right before an instance norm get pure rounding-noise gradients that Adam scales up to lr.
-    ddp = FilterTrainer(tmp_path / "single", dataset, SMALL, device="cpu", progress=False).G
+    ddp = build_generator(**SMALL.architecture())
     ddp.load_state_dict(rank0)
     a, _ = single.held_out()
     with torch.no_grad():
