@@ -24,12 +24,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import run_record  # noqa: E402
+from faceedit.utils.metrics import psnr  # noqa: E402
 
 RENDER_SEED = 818_181
-
-
-def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return 10 * torch.log10(4.0 / (a.clamp(-1, 1) - b.clamp(-1, 1)).square().mean(dim=[1, 2, 3]))
 
 
 def main() -> int:

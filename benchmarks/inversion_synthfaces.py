@@ -25,15 +25,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import run_record  # noqa: E402
+from faceedit.utils.metrics import psnr  # noqa: E402
 
 RENDER_SEED = 515_151
 SAMPLE_SEED = 616_161
 METHODS = ["encoder", "w", "w+", "encoder+w+", "pti"]
-
-
-def psnr(a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
-    mse = (a.clamp(-1, 1) - b.clamp(-1, 1)).square().mean(dim=[1, 2, 3])
-    return (10 * torch.log10(4.0 / mse)).numpy()
 
 
 def main() -> int:

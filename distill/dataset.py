@@ -212,6 +212,7 @@ def make_dataset(
     rank: int = 0,  # this process's rank
     world: int = 1,  # number of processes sharing the work
     progress: bool = True,
+    generator_name: Optional[str] = None,  # registered name of G, recorded so filters know their face framing
 ) -> Dict:
     """Generate (or finish) this rank's shards; returns ``{'pairs', 'rejected', 'seconds', 'shards'}``."""
     from tqdm.auto import tqdm
@@ -223,7 +224,8 @@ def make_dataset(
         raise ValueError(f"rank must satisfy 0 <= rank < world, got {rank} of {world}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    header = dict(format=DATASET_FORMAT, format_version=DATASET_VERSION, generator_fingerprint=G.fingerprint(),
+    header = dict(format=DATASET_FORMAT, format_version=DATASET_VERSION, generator_name=generator_name,
+                  generator_fingerprint=G.fingerprint(),
                   direction_fingerprint=hashlib.sha256(np.asarray(direction.vector, np.float64).tobytes()).hexdigest(),
                   resolution=G.img_resolution, spec=asdict(spec))
     header_path = out / "dataset.json"

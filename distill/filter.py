@@ -72,19 +72,25 @@ class Filter:
 
         return images_from_tensor(self.apply_tensor(tensor_from_images(np.asarray(crop, dtype=np.uint8))))[0]
 
-    def apply_photo(self, photo, every_face: bool = False) -> np.ndarray:
+    def apply_photo(self, photo, every_face: bool = False, aligner=None) -> np.ndarray:
         """A whole photo (anything :func:`faceedit.alignment.load_image` reads): align the largest face (or every
         face), filter it, paste it back. Returns ``uint8 [H, W, 3]``.
+
+        ``aligner`` crops faces as the teacher generator's training faces were framed
+        (``FaceAligner.for_model(name)``); None = the framing of the model recorded in the filter's metadata
+        (FFHQ's when it is not a registered model).
 
         Raises:
             NoFaceFoundError / InvalidImageError: from the alignment.
         """
         from faceedit.alignment import FaceAligner, load_image, paste_back
 
-        if self._aligner is None:
-            self._aligner = FaceAligner(output_size=self.resolution)
+        if aligner is None:
+            if self._aligner is None:
+                self._aligner = FaceAligner.for_model(self.metadata.get("teacher") or "", output_size=self.resolution)
+            aligner = self._aligner
         image = load_image(photo)
-        faces = self._aligner.align_all(image, limit=None if every_face else 1)
+        faces = aligner.align_all(image, limit=None if every_face else 1)
         for face in faces:
             image = paste_back(image, face, self.apply_crop(face.image))
         return image

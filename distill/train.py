@@ -246,7 +246,8 @@ class FilterTrainer:
 
     def filter(self) -> Filter:
         """The current generator as a :class:`Filter` (sharing its weights)."""
-        meta = dict(dataset=self.header.get("spec", {}), teacher_fingerprint=self.header.get("generator_fingerprint"),
+        meta = dict(dataset=self.header.get("spec", {}), teacher=self.header.get("generator_name"),
+                    teacher_fingerprint=self.header.get("generator_fingerprint"),
                     training_steps=self.state.step, training_seconds=round(self.state.train_seconds, 1),
                     training_config=self.config.to_dict(), lpips=self.perceptual is not None)
         return Filter(self.G, self.resolution, self.config.architecture(), meta)

@@ -2,6 +2,9 @@
 
 The main entry points::
 
+    editor = faceedit.FaceEditor.from_pretrained("synthfaces-64")   # bundled, offline
+    result = editor.edit(editor.encode("photo.jpg"), age=+1.5)     # result.photo: the edited photo
+
     import faceedit
     G = faceedit.load_generator("path/to/ffhq.pkl")      # NVIDIA pickle, read safely
     ws = G.mapping(z, None, truncation_psi=0.7)           # [N, num_ws, w_dim]
@@ -30,6 +33,9 @@ _LAZY = {
     "load_generator": "faceedit.loading.api",
     "Generator": "faceedit.networks.generator",
     "images_from_tensor": "faceedit.utils.images",
+    "FaceEditor": "faceedit.editor.pipeline",
+    "EncodedFace": "faceedit.editor.results",
+    "EditResult": "faceedit.editor.results",
 }
 
 __all__ = ["__version__", "FaceEditError", "UnsafeCheckpointError", "CheckpointFormatError", "ModelNotFoundError",

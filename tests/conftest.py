@@ -32,3 +32,17 @@ def tiny_generator(architecture: str = "skip", c_dim: int = 0, resolution: int =
             p.add_(torch.randn_like(p) * 0.1)
         G.mapping.w_avg.copy_(torch.randn_like(G.mapping.w_avg))
     return G.eval().requires_grad_(False)
+
+
+def tiny_filter(resolution: int = 64, seed: int = 0, metadata=None):
+    """A small distilled-filter network that visibly darkens its input."""
+    from distill.filter import Filter
+    from distill.networks import build_generator
+
+    torch.manual_seed(seed)
+    arch = dict(kind="global", ngf=8, n_downsampling=2, n_blocks=1)
+    net = build_generator(**arch)
+    with torch.no_grad():  # a visible edit: darken everything a little
+        net.last[1].bias.fill_(-0.3)
+        net.last[1].weight.mul_(0.01)
+    return Filter(net, resolution, arch, dict(metadata or {"name": "darker"}))

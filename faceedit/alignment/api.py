@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from faceedit.alignment.ffhq import AlignedFace, align_face
 from faceedit.alignment.io import MAX_PIXELS, ImageSource, load_image
@@ -31,13 +31,40 @@ class FaceAligner:
         upsample: int = 1,  # detector upsampling passes (more finds smaller faces, slower)
         transform_size: Optional[int] = None,  # FFHQ's intermediate size; None = 4 x output_size
         max_pixels: int = MAX_PIXELS,  # refuse larger photos
+        crop_scale: float = 1.0,  # crop side relative to FFHQ's; use the generator's (ModelSpec.crop_scale)
+        crop_shift: Tuple[float, float] = (0.0, 0.0),  # crop centre offset from FFHQ's, in crop sides
     ):
         if output_size < 8:
             raise ValueError(f"output_size must be at least 8 pixels, got {output_size}")
         self.output_size = int(output_size)
         self.transform_size = transform_size
         self.max_pixels = max_pixels
+        self.crop_scale = float(crop_scale)
+        self.crop_shift = (float(crop_shift[0]), float(crop_shift[1]))
         self.detector = LandmarkDetector(points=points, upsample=upsample)
+
+    @classmethod
+    def for_model(cls, model: str, output_size: Optional[int] = None, **kwargs) -> "FaceAligner":
+        """An aligner framed like a registered model's training faces (``ModelSpec.crop_scale/crop_shift``).
+
+        ``output_size`` defaults to the model's resolution; an unregistered name or a path gets FFHQ's framing
+        (and needs ``output_size``).
+        """
+        from faceedit.errors import ModelNotFoundError
+        from faceedit.hub.registry import get_model_spec
+
+        try:
+            spec = get_model_spec(str(model))
+        except ModelNotFoundError:
+            spec = None
+        if output_size is None:
+            if spec is None or not spec.resolution:
+                raise ValueError(f"{model!r} is not a registered model; pass output_size (the generator's resolution)")
+            output_size = spec.resolution
+        if spec is not None:
+            kwargs.setdefault("crop_scale", spec.crop_scale)
+            kwargs.setdefault("crop_shift", spec.crop_shift)
+        return cls(output_size=output_size, **kwargs)
 
     def detect(self, image: ImageSource) -> List[FaceLandmarks]:
         """Every face in the photo, largest first (possibly none)."""
@@ -63,8 +90,8 @@ class FaceAligner:
         if not faces:
             raise NoFaceFoundError(f"no face found in the {photo.shape[1]} x {photo.shape[0]} image; use a photo "
                                    f"where a face is clearly visible, upright and at least about 40 pixels wide")
-        return [align_face(photo, face.points, self.output_size, self.transform_size)
-                for face in faces[:limit]]
+        return [align_face(photo, face.points, self.output_size, self.transform_size, scale=self.crop_scale,
+                           shift=self.crop_shift) for face in faces[:limit]]
 
     __call__ = align
 

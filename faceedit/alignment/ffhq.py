@@ -11,7 +11,7 @@ photo are kept, so :func:`paste_back` can warp an edited crop back and blend it 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -38,10 +38,16 @@ def mouth_from_five_points(points: np.ndarray) -> np.ndarray:
     return np.stack([left, right])
 
 
-def ffhq_quad(points: np.ndarray) -> np.ndarray:
+def ffhq_quad(
+    points: np.ndarray,  # [68, 2] or [5, 2] landmarks in pixels
+    scale: float = 1.0,  # crop side relative to FFHQ's (a model framed wider than FFHQ has scale > 1)
+    shift: Tuple[float, float] = (0.0, 0.0),  # crop centre offset from FFHQ's, in FFHQ crop sides (right, down)
+) -> np.ndarray:
     """FFHQ's oriented crop square ``[4, 2]`` from 68 (or 5) landmarks ``[P, 2]`` in pixels.
 
     Corners in PIL's QUAD order: top-left, bottom-left, bottom-right, top-right of the output.
+    ``scale`` and ``shift`` adapt the square to a generator trained on differently framed faces
+    (``synthfaces-64`` frames heads about 1.45 times wider); the defaults give FFHQ exactly.
     """
     points = np.asarray(points, dtype=np.float64)
     if points.shape == (68, 2):
@@ -64,6 +70,8 @@ def ffhq_quad(points: np.ndarray) -> np.ndarray:
     x *= max(np.hypot(*eye_to_eye) * 2.0, np.hypot(*eye_to_mouth) * 1.8)
     y = np.flipud(x) * [-1, 1]
     c = eye_avg + eye_to_mouth * 0.1
+    c = c + 2.0 * (shift[0] * x + shift[1] * y)  # x and y are half-sides: one crop side is 2 x
+    x, y = x * scale, y * scale
     return np.stack([c - x - y, c - x + y, c + x + y, c + x - y])
 
 
@@ -87,13 +95,15 @@ def align_face(
     output_size: int = 1024,  # side of the aligned crop (FFHQ: 1024; use the generator's resolution)
     transform_size: Optional[int] = None,  # intermediate size; None = 4 x output_size as FFHQ (4096 -> 1024)
     enable_padding: bool = True,  # reflect-pad with a blurred border where the square leaves the photo
+    scale: float = 1.0,  # crop side relative to FFHQ's (see ffhq_quad)
+    shift: Tuple[float, float] = (0.0, 0.0),  # crop centre offset in FFHQ crop sides (see ffhq_quad)
 ) -> AlignedFace:
     """Crop one face exactly like the FFHQ dataset (NVIDIA's ``recreate_aligned_images``)."""
     import scipy.ndimage
     from PIL import Image
 
     transform_size = transform_size or 4 * output_size
-    quad = ffhq_quad(landmarks)
+    quad = ffhq_quad(landmarks, scale, shift)
     photo_quad = quad.copy()
     qsize = np.hypot(*(quad[3] - quad[0])) * 1.0  # = 2 |x|
     img = Image.fromarray(np.asarray(photo, dtype=np.uint8), "RGB")

@@ -91,6 +91,7 @@ def run_make(args: argparse.Namespace) -> int:
                     min_change=args.min_change, max_other_change=max_other)
     rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))  # set by torchrun
     result = make_dataset(args.out, G, direction, spec, classifier=classifier, rank=rank, world=world,
+                          generator_name=Path(args.model).name,
                           progress=not args.no_progress)
     rate = (result["pairs"] + result["rejected"]) / max(result["seconds"], 1e-9)
     print(f"faceedit dataset make: rank {rank}/{world}: {result['pairs']} pairs kept, {result['rejected']} rejected, "

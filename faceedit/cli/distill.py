@@ -88,11 +88,13 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_apply(args: argparse.Namespace) -> int:
     from distill.filter import Filter
-    from faceedit.utils.images import save_png
+    from faceedit.alignment import FaceAligner
+    from faceedit.utils.images import save_image
 
     flt = Filter.load(args.filter, model=args.model)
-    result = flt.apply_photo(args.photo, every_face=args.every_face)
-    save_png(result, args.out)
+    aligner = FaceAligner.for_model(args.model, output_size=flt.resolution)
+    result = flt.apply_photo(args.photo, every_face=args.every_face, aligner=aligner)
+    save_image(result, args.out)
     print(f"faceedit filters apply: {args.filter} -> {args.out}")
     return 0
 

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict
 
 __all__ = ["add_parser"]
 
-# Attribute flags of `faceedit edit` and the bundled directions they use, cleanest first.
-EDIT_FLAGS = {
-    "age": ("age-orth-gender", "age"),
-    "gender": ("gender-orth-age", "gender"),
-    "smile": ("smile",),
-    "glasses": ("glasses",),
-    "beard": ("beard",),
-}
+# Attribute flags of `faceedit edit`; each uses the model's preferred direction for it (FaceEditor.direction_for).
+EDIT_FLAGS = ("age", "gender", "smile", "glasses", "beard")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -56,63 +50,62 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
     ed.set_defaults(run=run_edit)
 
 
-def _invert(args: argparse.Namespace):
-    from faceedit.alignment import FaceAligner, load_image
-    from faceedit.inversion.api import invert, load_encoder_for
-    from faceedit.inversion.lpips import load_lpips
-    from faceedit.loading.api import load_generator
-    from faceedit.utils.images import tensor_from_images
+def _encode(args: argparse.Namespace):
+    from faceedit.editor import FaceEditor
 
-    G = load_generator(args.model, device=args.device)
-    photo = load_image(args.photo)
-    faces = FaceAligner(output_size=G.img_resolution).align_all(photo)
-    if not 0 <= args.face < len(faces):
-        raise ValueError(f"--face {args.face}: the photo has {len(faces)} face(s), numbered 0 (largest) to "
-                         f"{len(faces) - 1}")
-    face = faces[args.face]
-    encoder = load_encoder_for(Path(args.model).name, device=G.device)
-    method = args.method or ("encoder+w+" if encoder is not None else "w+")
+    editor = FaceEditor.from_pretrained(args.model, device=args.device, use_lpips=not args.no_lpips)
     frame_every = max(args.steps // 60, 1) if getattr(args, "video", False) else None
-    perceptual = None if args.no_lpips else load_lpips(device=G.device)  # None when not downloaded
-    inversion = invert(G, tensor_from_images(face.image), method=method, encoder=encoder, steps=args.steps,
-                       pti_steps=args.pti_steps, seed=args.seed, frame_every=frame_every, perceptual=perceptual,
-                       progress=not args.no_progress)
-    return G, photo, face, inversion
+    bar = None if args.no_progress else _progress_bar()
+    try:
+        face = editor.encode(args.photo, method=args.method, steps=args.steps, pti_steps=args.pti_steps,
+                             face=args.face, seed=args.seed, frame_every=frame_every, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    return editor, face
+
+
+class _progress_bar:
+    """A tqdm bar driven by FaceEditor's (fraction, message) progress callback."""
+
+    def __init__(self):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=1000, unit="‰", bar_format="{l_bar}{bar}| {elapsed} {postfix}")
+
+    def __call__(self, fraction: float, message: str) -> None:
+        self.bar.n = int(fraction * 1000)
+        self.bar.set_postfix_str(message, refresh=True)
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def run_invert(args: argparse.Namespace) -> int:
     from faceedit.inversion.api import save_inversion
-    from faceedit.utils.images import images_from_tensor, save_png
+    from faceedit.utils.images import save_png
+    from faceedit.utils.metrics import psnr_uint8
     from faceedit.utils.video import save_animation
 
-    G, _, face, inversion = _invert(args)
+    editor, face = _encode(args)
     args.out.mkdir(parents=True, exist_ok=True)
-    save_png(face.image, args.out / "aligned.png")
-    reconstruction = images_from_tensor(inversion.synthesis(G))[0]
-    save_png(reconstruction, args.out / "reconstruction.png")
-    save_inversion(inversion, args.out / "latent", G)
-    if inversion.extra.get("frames"):
-        save_animation(inversion.extra["frames"], args.out / "projection.gif")
-    psnr = _psnr(face.image, reconstruction)
-    print(f"faceedit invert: {inversion.method} in {inversion.seconds:.1f} s, PSNR {psnr:.2f} dB; wrote aligned.png, "
-          f"reconstruction.png, latent.json/.safetensors to {args.out}")
+    save_png(face.aligned, args.out / "aligned.png")
+    save_png(face.reconstruction, args.out / "reconstruction.png")
+    save_inversion(face.inversion, args.out / "latent", editor.generator)
+    if face.inversion.extra.get("frames"):
+        save_animation(face.inversion.extra["frames"], args.out / "projection.gif")
+    print(f"faceedit invert: {face.inversion.method} in {face.inversion.seconds:.1f} s, PSNR "
+          f"{psnr_uint8(face.aligned, face.reconstruction):.2f} dB; wrote aligned.png, reconstruction.png, "
+          f"latent.json/.safetensors to {args.out}")
     return 0
 
 
-def _requested_edits(args: argparse.Namespace, model: str) -> List[Tuple[str, float]]:
-    from directions.bundled import bundled_directions
+def _requested_edits(args: argparse.Namespace) -> Dict[str, float]:
+    from faceedit.utils.images import IMAGE_FORMATS
 
-    bundled = set(bundled_directions(model))
-    edits = []
-    for flag, candidates in EDIT_FLAGS.items():
-        alpha = getattr(args, flag)
-        if alpha is None:
-            continue
-        name = next((c for c in candidates if c in bundled), None)
-        if name is None:
-            raise ValueError(f"--{flag}: {model} has no bundled {flag} direction; fit one with `faceedit directions "
-                             f"fit --model {model} --attribute {flag} --out DIR` and pass --edit DIR/{flag}.json=ALPHA")
-        edits.append((name, alpha))
+    if args.out.suffix.lower() not in IMAGE_FORMATS:
+        raise ValueError(f"--out {args.out}: use a .png, .jpg or .webp file name")
+    edits = {flag: getattr(args, flag) for flag in EDIT_FLAGS if getattr(args, flag) is not None}
     for spec in args.edit:
         name, sep, value = spec.rpartition("=")
         try:
@@ -121,7 +114,7 @@ def _requested_edits(args: argparse.Namespace, model: str) -> List[Tuple[str, fl
             alpha = None
         if not sep or not name or alpha is None:
             raise ValueError(f"--edit {spec!r}: write NAME=ALPHA, e.g. --edit smile=1.5")
-        edits.append((name, alpha))
+        edits[name] = alpha
     if not edits:
         raise ValueError("nothing to edit: pass e.g. --age +2, --gender -1 or --edit smile=1.5")
     return edits
@@ -129,41 +122,23 @@ def _requested_edits(args: argparse.Namespace, model: str) -> List[Tuple[str, fl
 
 def run_edit(args: argparse.Namespace) -> int:
     from directions.bundled import resolve_direction
-    from directions.edit import apply_direction
-    from faceedit.alignment.ffhq import paste_back
-    from faceedit.utils.images import images_from_tensor, save_png
+    from faceedit.utils.images import save_image
 
-    model = Path(args.model).name
-    edits = _requested_edits(args, model)  # before the slow part: bad flags fail at once
-    G, photo, face, inversion = _invert(args)
-    ws = inversion.ws
-    applied: Dict[str, float] = {}
-    for name, alpha in edits:
-        direction = resolve_direction(name, model=model, generator=G)
-        ws = apply_direction(ws, direction.vector, alpha, direction.layers, direction.projection_std)
-        applied[name] = alpha
-    edited = images_from_tensor(inversion.synthesis(G, ws))[0]
-    result = paste_back(photo, face, edited)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    if args.out.suffix.lower() in (".jpg", ".jpeg"):
-        import io
-
-        from PIL import Image
-
-        from faceedit.utils.files import atomic_write_bytes
-
-        buffer = io.BytesIO()
-        Image.fromarray(result).save(buffer, format="JPEG", quality=95)
-        atomic_write_bytes(args.out, buffer.getvalue())
-    else:
-        save_png(result, args.out)
-    print(f"faceedit edit: {', '.join(f'{k} {v:+g}' for k, v in applied.items())} with {inversion.method} "
-          f"inversion ({inversion.seconds:.1f} s) -> {args.out}")
+    edits = _requested_edits(args)  # before the slow part: bad flags fail at once
+    editor, face = _encode(args)
+    for name in edits:
+        if name not in editor.attributes and name not in editor.directions:
+            try:
+                editor.add_direction(resolve_direction(name, model=editor.model_name, generator=editor.generator),
+                                     name=name)
+            except FileNotFoundError as exc:
+                if name in EDIT_FLAGS:
+                    raise ValueError(f"--{name}: {editor.model_name} has no {name} direction; fit one with "
+                                     f"`faceedit directions fit --model {editor.model_name} --attribute {name} --out "
+                                     f"DIR` and pass --edit DIR/{name}.json=ALPHA") from None
+                raise ValueError(str(exc)) from None
+    result = editor.edit(face, edits)
+    save_image(result.photo, args.out)
+    print(f"faceedit edit: {', '.join(f'{k} {v:+g}' for k, v in result.edits.items())} with {face.inversion.method} "
+          f"inversion ({face.inversion.seconds:.1f} s) -> {args.out}")
     return 0
-
-
-def _psnr(a, b) -> float:
-    import numpy as np
-
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Optional, Union
+from typing import Callable, Dict, Optional, Union
 
 import torch
 
@@ -70,9 +70,14 @@ def invert(
     seed: int = 0,
     frame_every: Optional[int] = None,  # keep projection video frames
     perceptual=None,  # perceptual distance for projection and tuning (e.g. LPIPS), None = pixel + MS-SSIM only
-    progress: bool = True,
+    progress: bool = True,  # show progress bars
+    callback: Optional[Callable[[str, int, int], None]] = None,  # called with (stage, step, steps) after each step
 ) -> Inversion:
-    """Find the latent of an aligned face with the chosen method."""
+    """Find the latent of an aligned face with the chosen method.
+
+    ``callback`` sees stage ``'projection'`` then, for ``'pti'``, ``'tuning'``; ``steps`` is the stage's
+    planned length (projection may stop earlier when it converges). A UI turns it into a progress bar.
+    """
     from faceedit.inversion.projector import Projector
     from faceedit.inversion.pti import PivotalTuner
 
@@ -91,15 +96,23 @@ def invert(
     if method == "encoder":
         return Inversion(ws=w_init, noise={}, method=method, seconds=time.monotonic() - start)
     space = "w" if method == "w" else "w+"
+    projection_callback = tuning_callback = None
+    if callback is not None:
+        def projection_callback(step, _loss):
+            callback("projection", step + 1, steps)
+
+        def tuning_callback(step, _loss):
+            callback("tuning", step + 1, pti_steps)
     projection = Projector(space=space, steps=steps, seed=seed, frame_every=frame_every, perceptual=perceptual).project(
-        G, target, w_init=w_init, progress=progress)
+        G, target, w_init=w_init, progress=progress, callback=projection_callback)
     result = Inversion(ws=projection.ws, noise=projection.noise, method=method, seconds=0.0,
                        extra={"projection_steps": projection.steps, "frames": projection.frames,
                               "start": "encoder" if w_init is not None else "w_avg",
                               "perceptual": type(perceptual).__name__ if perceptual is not None else None})
     if method == "pti":
         tuner = PivotalTuner(steps=pti_steps, seed=seed, perceptual=perceptual)
-        result.delta = tuner.tune(G, target, projection.ws, noise=projection.noise, progress=progress)
+        result.delta = tuner.tune(G, target, projection.ws, noise=projection.noise, progress=progress,
+                                  callback=tuning_callback)
     result.seconds = time.monotonic() - start
     return result
 

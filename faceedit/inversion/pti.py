@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -143,7 +143,8 @@ class PivotalTuner:
         target: torch.Tensor,  # [1, C, H, W] or [C, H, W] in [-1, 1]
         pivot_ws: torch.Tensor,  # [1, num_ws, w_dim] from projection or the encoder
         noise: Optional[Dict[str, torch.Tensor]] = None,  # the projection's noise maps, None = G's constant noise
-        progress: bool = True,
+        progress: bool = True,  # show a progress bar
+        callback: Optional[Callable[[int, float], None]] = None,  # called with (step, reconstruction loss)
     ) -> GeneratorDelta:
         from tqdm.auto import tqdm
 
@@ -195,6 +196,8 @@ class PivotalTuner:
                 loss.backward()
                 optimizer.step()
                 history.append((float(rec.detach()), float(loc.detach())))
+                if callback is not None:
+                    callback(step, history[-1][0])
         finally:
             G.train(was_training)
         for group in (down, up, bias):

@@ -12,7 +12,7 @@ import torch
 
 from faceedit.utils.files import atomic_write_bytes
 
-__all__ = ["images_from_tensor", "tensor_from_images", "make_grid", "label_rows", "save_png"]
+__all__ = ["images_from_tensor", "tensor_from_images", "make_grid", "label_rows", "encode_image", "save_image", "save_png"]
 
 
 def images_from_tensor(img: torch.Tensor) -> np.ndarray:
@@ -90,14 +90,32 @@ def label_rows(rows: Sequence[np.ndarray], labels: Sequence[str], label_width: i
     return np.concatenate(heads + strips, axis=0)
 
 
-def save_png(image: np.ndarray, path: Union[str, Path]) -> Path:
-    """Write an ``[H, W, C]`` (C = 1, 3 or 4) uint8 image as PNG, atomically."""
+IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}  # suffix -> PIL format
+
+
+def encode_image(image: np.ndarray, format: str = "PNG", quality: int = 95) -> bytes:
+    """An ``[H, W, C]`` (C = 1, 3 or 4) uint8 image as file bytes: ``'PNG'`` (lossless), ``'JPEG'`` or ``'WEBP'``."""
     from PIL import Image
 
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG")
-    atomic_write_bytes(path, buffer.getvalue())
+    options = {} if format == "PNG" else {"quality": quality}
+    Image.fromarray(image).save(buffer, format=format, **options)
+    return buffer.getvalue()
+
+
+def save_image(image: np.ndarray, path: Union[str, Path], quality: int = 95) -> Path:
+    """Write a uint8 image atomically in the format its suffix names (.png, .jpg/.jpeg, .webp)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in IMAGE_FORMATS:
+        raise ValueError(f"cannot write {path}: use a .png, .jpg or .webp file name")
+    atomic_write_bytes(path, encode_image(image, IMAGE_FORMATS[suffix], quality))
+    return Path(path)
+
+
+def save_png(image: np.ndarray, path: Union[str, Path]) -> Path:
+    """Write an ``[H, W, C]`` (C = 1, 3 or 4) uint8 image as PNG, atomically."""
+    atomic_write_bytes(path, encode_image(image, "PNG"))
     return Path(path)

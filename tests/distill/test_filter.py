@@ -3,22 +3,12 @@ import pytest
 import torch
 
 from distill.filter import Filter, bundled_filters
-from distill.networks import build_generator
 from faceedit.errors import ModelNotFoundError
-
-
-def _filter(resolution=64, seed=0):
-    torch.manual_seed(seed)
-    arch = dict(kind="global", ngf=8, n_downsampling=2, n_blocks=1)
-    net = build_generator(**arch)
-    with torch.no_grad():  # a visible edit: darken everything a little
-        net.last[1].bias.fill_(-0.3)
-        net.last[1].weight.mul_(0.01)
-    return Filter(net, resolution, arch, {"name": "darker"})
+from tests.conftest import tiny_filter
 
 
 def test_crop_in_crop_out_and_save_load(tmp_path):
-    flt = _filter(resolution=16)
+    flt = tiny_filter(resolution=16)
     crop = np.full((16, 16, 3), 200, np.uint8)
     out = flt(crop)
     assert out.shape == crop.shape and out.mean() < crop.mean() - 20
@@ -36,7 +26,7 @@ def test_whole_photo_is_aligned_filtered_and_pasted_back():
     skimage_data = pytest.importorskip("skimage.data")
     pytest.importorskip("dlib")
     photo = skimage_data.astronaut()
-    out = _filter(resolution=64)(photo)
+    out = tiny_filter(resolution=64)(photo)
     assert out.shape == photo.shape
     face = (slice(60, 160), slice(180, 280))
     assert out[face].mean() < photo[face].mean() - 10  # the face went through the filter
@@ -47,7 +37,7 @@ def test_onnx_export_matches_pytorch(tmp_path):
     pytest.importorskip("onnx")
     pytest.importorskip("onnxscript")
     ort = pytest.importorskip("onnxruntime")
-    flt = _filter(resolution=32)
+    flt = tiny_filter(resolution=32)
     path = flt.export_onnx(tmp_path / "f.onnx")
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     x = torch.rand(3, 3, 32, 32) * 2 - 1  # a batch of 3 through the dynamic batch dimension

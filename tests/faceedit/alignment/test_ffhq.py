@@ -26,6 +26,34 @@ def test_quad_of_an_upright_face_is_an_axis_aligned_square_as_in_ffhq():
     np.testing.assert_allclose(quad, [[8, -14], [8, 226], [248, 226], [248, -14]], atol=1e-9)
 
 
+def test_model_framing_scales_and_shifts_the_square():
+    ffhq = ffhq_quad(_frontal_landmarks())  # side 240, centre (128, 106)
+    wider = ffhq_quad(_frontal_landmarks(), scale=1.5, shift=(0.1, -0.05))
+    np.testing.assert_allclose(wider.mean(axis=0), [128 + 24, 106 - 12], atol=1e-9)
+    np.testing.assert_allclose(np.hypot(*(wider[3] - wider[0])), 1.5 * np.hypot(*(ffhq[3] - ffhq[0])))
+
+
+def test_synthfaces_framing_matches_the_renders_better_than_ffhq(detector68):
+    from PIL import Image
+
+    from faceedit.hub.registry import get_model_spec
+    from faceedit.synthfaces.render import render_batch
+    from faceedit.utils.images import images_from_tensor
+
+    spec = get_model_spec("synthfaces-64")
+    errors = {"model": [], "ffhq": []}
+    for image in images_from_tensor(render_batch(6, seed=11, resolution=256)[0]):
+        faces = detector68(image)
+        if not faces:
+            continue
+        target = np.asarray(Image.fromarray(image).resize((64, 64), Image.LANCZOS), np.float32)
+        for key, scale, shift in (("model", spec.crop_scale, spec.crop_shift), ("ffhq", 1.0, (0.0, 0.0))):
+            crop = align_face(image, faces[0].points, 64, scale=scale, shift=shift).image
+            errors[key].append(np.abs(crop - target).mean())
+    assert len(errors["model"]) >= 4
+    assert np.mean(errors["model"]) < 0.6 * np.mean(errors["ffhq"])
+
+
 def test_quad_rotates_with_the_face():
     points = _frontal_landmarks()
     angle = np.deg2rad(20)

@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from faceedit.inversion.projector import Projector, w_statistics
+from faceedit.utils.metrics import psnr
 from tests.conftest import tiny_generator
 
 
@@ -17,10 +18,6 @@ def _target(G, seed=0, n=2):
         return G.synthesis(w, noise_mode="const"), w
 
 
-def _psnr(a, b):
-    return 10 * torch.log10(4 / (a - b).square().mean(dim=[1, 2, 3]))
-
-
 @pytest.mark.parametrize("space", ["w", "w+"])
 def test_projection_reconstructs_generator_samples(G, space):
     target, _ = _target(G)
@@ -32,7 +29,7 @@ def test_projection_reconstructs_generator_samples(G, space):
     with torch.no_grad():  # where it started: the mean latent
         w_avg, _ = w_statistics(G, samples=500)
         start = G.synthesis(w_avg.expand(2, G.num_ws, -1), noise_mode="const")
-    assert (_psnr(result.images, target) > _psnr(start, target) + 5).all()
+    assert (psnr(result.images, target) > psnr(start, target) + 5).all()
     if space == "w":
         assert torch.equal(result.ws[:, 0], result.ws[:, -1])  # one latent for every layer
 

@@ -49,3 +49,27 @@ def test_label_rows_adds_a_label_column_and_header():
     assert (out[34:, :30] < 255).any() and (out[18:34, 30:] < 255).any()  # row and column labels were drawn
     with pytest.raises(ValueError, match="one label per row"):
         label_rows(rows, ["a"])
+
+
+def test_images_save_in_the_format_their_name_says(tmp_path):
+    from PIL import Image as PILImage
+
+    from faceedit.utils.images import save_image
+
+    image = np.random.RandomState(0).randint(0, 256, (12, 10, 3)).astype(np.uint8)
+    for name, fmt in (("a.png", "PNG"), ("b.JPG", "JPEG"), ("c.webp", "WEBP")):
+        with PILImage.open(save_image(image, tmp_path / name)) as opened:
+            assert opened.format == fmt and opened.size == (10, 12)
+    np.testing.assert_array_equal(np.asarray(PILImage.open(tmp_path / "a.png")), image)
+    with pytest.raises(ValueError, match=r"\.png, \.jpg or \.webp"):
+        save_image(image, tmp_path / "d.gif")
+
+
+def test_psnr_of_tensors_and_uint8_images():
+    from faceedit.utils.metrics import psnr, psnr_uint8
+
+    a = torch.zeros(2, 3, 4, 4)
+    np.testing.assert_allclose(psnr(a, a + 0.2).numpy(), [10 * np.log10(4 / 0.04)] * 2, rtol=1e-5)
+    x = np.zeros((4, 4, 3), np.uint8)
+    assert psnr_uint8(x, x) == float("inf")
+    assert abs(psnr_uint8(x, x + 255) - 0.0) < 1e-9

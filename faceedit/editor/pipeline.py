@@ -1,0 +1,270 @@
+""":class:`FaceEditor`: a thin pipeline over a generator, its directions, encoder and filters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Dict, List, Mapping, Optional, Tuple, Union
+
+import numpy as np
+import torch
+
+from faceedit.editor.attributes import choose_directions, filter_edit, order_attributes
+from faceedit.editor.results import EditResult, EncodedFace, LocatedFace
+
+__all__ = ["FaceEditor", "ProgressCallback"]
+
+ProgressCallback = Callable[[float, str], None]  # (fraction done in [0, 1], what is running)
+Image = Union[str, Path, bytes, np.ndarray, object]  # anything faceedit.alignment.load_image reads, or a PIL image
+
+
+class FaceEditor:
+    """Edit faces in photos with one model: align, invert, move along directions, paste back; or filter.
+
+    Example::
+
+        >>> from faceedit import FaceEditor
+        >>> editor = FaceEditor.from_pretrained("synthfaces-64")
+        >>> editor.attributes[:2]
+        ['age', 'gender']
+        >>> face = editor.sample(seed=3)                    # a generated face (no photo needed)
+        >>> result = editor.edit(face, age=+2)
+        >>> result.aligned.shape
+        (64, 64, 3)
+
+    With a photo: ``face = editor.encode("photo.jpg")`` (dlib finds and aligns the largest face, then it is
+    inverted), ``editor.edit(face, age=1.5, gender=-0.5).photo`` is the whole photo with the edited face.
+    """
+
+    def __init__(
+        self,
+        generator,  # faceedit Generator
+        directions: Optional[Mapping[str, object]] = None,  # name -> directions.Direction fitted on `generator`
+        encoder=None,  # LatentEncoder for instant inversion; None = projection only
+        filters: Optional[Mapping[str, object]] = None,  # name -> distill.Filter distilled from `generator`
+        perceptual=None,  # LPIPS-like distance for projection; None = pixel + MS-SSIM losses
+        aligner=None,  # FaceAligner framed like the generator's training faces; None = FFHQ framing
+        model_name: str = "",  # registered name (for messages and bundled lookups)
+    ):
+        self.generator = generator
+        self.directions: Dict[str, object] = dict(directions or {})
+        for direction in self.directions.values():
+            direction.check_generator(generator)
+        self.encoder = encoder
+        self.filters: Dict[str, object] = dict(filters or {})
+        self.perceptual = perceptual
+        self._aligner = aligner
+        self.model_name = model_name
+        self._attribute_directions = choose_directions(self.directions)
+
+    # ------------------------------------------------------------------ loading
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        model: Union[str, Path] = "synthfaces-64",  # registered name, NVIDIA .pkl or saved folder
+        device: Union[str, torch.device, None] = "auto",  # 'auto' = the best available
+        download: bool = False,  # fetch a registered model that is not cached yet
+        use_lpips: bool = True,  # use LPIPS for projection when its weights are cached
+    ) -> "FaceEditor":
+        """The generator plus every direction, encoder and filter bundled for it.
+
+        Raises:
+            ModelNotFoundError: the model is neither bundled, cached, nor a file (the message says how to get it).
+        """
+        from directions.bundled import bundled_directions, load_bundled_direction
+        from distill.filter import Filter, bundled_filters
+        from faceedit.inversion.api import load_encoder_for
+        from faceedit.inversion.lpips import load_lpips
+        from faceedit.loading.api import load_generator
+
+        G = load_generator(model, device=device, download=download)
+        name = Path(str(model)).name
+        directions = {n: load_bundled_direction(name, n, generator=G) for n in bundled_directions(name)}
+        filters = {n: Filter.load(n, model=name, device=G.device) for n in bundled_filters(name)}
+        encoder = load_encoder_for(name, device=G.device)
+        perceptual = load_lpips(device=G.device) if use_lpips else None
+        return cls(G, directions=directions, encoder=encoder, filters=filters, perceptual=perceptual,
+                   model_name=name)
+
+    # ------------------------------------------------------------------ what it can do
+
+    @property
+    def resolution(self) -> int:
+        return int(self.generator.img_resolution)
+
+    @property
+    def attributes(self) -> List[str]:
+        """Attributes this model can edit (each has a direction): age and gender first."""
+        return list(self._attribute_directions)
+
+    def direction_for(self, attribute: str):
+        """The direction an attribute's edits use (conditional when there is one), or the direction by name."""
+        if attribute in self._attribute_directions:
+            return self.directions[self._attribute_directions[attribute]]
+        if attribute in self.directions:
+            return self.directions[attribute]
+        have = ", ".join(self.attributes + sorted(self.directions)) or "none"
+        raise KeyError(f"{self.model_name or 'this model'} has no direction for {attribute!r} (it has: {have}); "
+                       f"fit one with `faceedit directions fit` and pass it in directions=")
+
+    def add_direction(self, direction, name: Optional[str] = None) -> None:
+        """Make a direction fitted on this generator available to :meth:`edit` by ``name`` (default: its file stem
+        or attribute). The attributes' preferred directions stay as they are.
+
+        Raises:
+            ModelMismatchError: the direction was fitted on another generator.
+        """
+        direction.check_generator(self.generator)
+        self.directions[name or direction.attribute] = direction
+
+    @property
+    def filter_edits(self) -> Dict[str, Tuple[str, float]]:
+        """``{filter name: (attribute, strength)}`` for the filters this editor has."""
+        return {name: filter_edit(f.metadata, self.directions) for name, f in self.filters.items()}
+
+    @property
+    def aligner(self):
+        """The FaceAligner (dlib) used for photos; made on first use."""
+        if self._aligner is None:
+            from faceedit.alignment import FaceAligner
+
+            self._aligner = FaceAligner.for_model(self.model_name, output_size=self.resolution)
+        return self._aligner
+
+    # ------------------------------------------------------------------ faces in, latents out
+
+    def locate(self, image: Image, face: int = 0, aligned: bool = False) -> LocatedFace:
+        """Find and align one face of a photo (``face`` = 0 is the largest).
+
+        ``aligned=True`` takes the image as an already aligned crop (resized to the model's resolution).
+
+        Raises:
+            InvalidImageError: not a usable image. NoFaceFoundError: no face. IndexError: fewer faces than asked.
+        """
+        from faceedit.alignment import load_image
+
+        photo = load_image(image)
+        if aligned:
+            return LocatedFace(photo=photo, aligned=_resize(photo, self.resolution), face=None, faces_found=1)
+        faces = self.aligner.align_all(photo)
+        if not 0 <= face < len(faces):
+            raise IndexError(f"face {face} asked for, but the photo has {len(faces)} face(s), numbered 0 (largest) "
+                             f"to {len(faces) - 1}")
+        return LocatedFace(photo=photo, aligned=faces[face].image, face=faces[face], faces_found=len(faces))
+
+    def encode(
+        self,
+        image: Union[Image, LocatedFace],  # a photo, or a face from locate()
+        method: Optional[str] = None,  # 'encoder' (instant), 'w', 'w+', 'encoder+w+', 'pti'; None = best available
+        steps: int = 300,  # projection steps
+        pti_steps: int = 300,  # pivotal-tuning steps ('pti')
+        face: int = 0,  # which face of a photo, largest first
+        aligned: bool = False,  # the image is already an aligned crop
+        seed: int = 0,
+        progress: Optional[ProgressCallback] = None,  # called with (fraction, message) as it runs
+        frame_every: Optional[int] = None,  # keep a projection video frame every this many steps (extra['frames'])
+    ) -> EncodedFace:
+        """Align a face and find its latent.
+
+        ``method=None`` uses ``'encoder+w+'`` when the model has an encoder, else ``'w+'``.
+        """
+        from faceedit.inversion.api import invert
+        from faceedit.utils.images import images_from_tensor, tensor_from_images
+
+        report = progress or (lambda fraction, message: None)
+        report(0.0, "finding the face")
+        located = image if isinstance(image, LocatedFace) else self.locate(image, face=face, aligned=aligned)
+        method = method or ("encoder+w+" if self.encoder is not None else "w+")
+        total = {"encoder": 1, "pti": steps + pti_steps}.get(method, steps)
+
+        def on_step(stage: str, step: int, stage_steps: int) -> None:
+            done = step + (steps if stage == "tuning" else 0)
+            report(min(done / max(total, 1), 1.0), f"{stage} {step}/{stage_steps}")
+
+        report(0.0, f"inverting ({method})")
+        inversion = invert(self.generator, tensor_from_images(located.aligned), method=method, encoder=self.encoder,
+                           steps=steps, pti_steps=pti_steps, seed=seed, perceptual=self.perceptual, progress=False,
+                           callback=on_step, frame_every=frame_every)
+        reconstruction = images_from_tensor(inversion.synthesis(self.generator))[0]
+        report(1.0, f"inverted in {inversion.seconds:.1f} s")
+        return EncodedFace(photo=located.photo, aligned=located.aligned, face=located.face,
+                           faces_found=located.faces_found, inversion=inversion, reconstruction=reconstruction)
+
+    def sample(self, seed: int = 0, truncation_psi: float = 0.7) -> EncodedFace:
+        """A generated face (``seed`` as in NVIDIA's generate.py) as if it had been encoded: exact, instant."""
+        from faceedit.inversion.api import Inversion
+        from faceedit.utils.images import images_from_tensor
+        from faceedit.utils.seeds import z_from_seeds
+
+        G = self.generator
+        z = z_from_seeds([seed], G.z_dim).to(G.device)
+        with torch.no_grad():
+            ws = G.mapping(z, None, truncation_psi=truncation_psi)  # [1, num_ws, w_dim]
+        inversion = Inversion(ws=ws, noise={}, method="sample", seconds=0.0,
+                              extra={"seed": seed, "truncation_psi": truncation_psi})
+        image = images_from_tensor(inversion.synthesis(G))[0]
+        return EncodedFace(photo=image, aligned=image, face=None, inversion=inversion, reconstruction=image)
+
+    # ------------------------------------------------------------------ edits
+
+    def edit(
+        self,
+        face: EncodedFace,  # from encode() or sample()
+        edits: Optional[Mapping[str, float]] = None,  # attribute or direction name -> strength (any name)
+        **strengths: float,  # attribute -> strength in standard deviations, e.g. age=+1.5, gender=-0.5
+    ) -> EditResult:
+        """Move the face's latent along directions and render it; the photo gets the edited face pasted back.
+
+        Strength is in standard deviations of the attribute's boundary distance over sampled faces: +1 is a
+        clear, natural change, +3 a strong one. Zero strengths are skipped.
+        """
+        from directions.edit import apply_direction
+        from faceedit.utils.images import images_from_tensor
+
+        requested = {**dict(edits or {}), **strengths}
+        ws = face.latent
+        applied: Dict[str, float] = {}
+        for key, strength in requested.items():
+            if not strength:
+                continue
+            direction = self.direction_for(key)
+            ws = apply_direction(ws, direction.vector, float(strength), direction.layers, direction.projection_std)
+            name = self._attribute_directions.get(key, key)
+            applied[name] = applied.get(name, 0.0) + float(strength)
+        crop = face.reconstruction if not applied else images_from_tensor(face.inversion.synthesis(self.generator, ws))[0]
+        return EditResult(aligned=crop, photo=face.paste(crop), before=face.reconstruction, edits=applied, latent=ws)
+
+    def apply_filter(
+        self,
+        image: Union[Image, LocatedFace],  # a photo, or a face from locate()/encode()/sample()
+        name: str,  # a filter of this editor (see .filters / .filter_edits)
+        strength: float = 1.0,  # 1 = the filter's full edit; in between blends with the input crop
+        face: int = 0,  # which face of a photo, largest first
+        aligned: bool = False,  # the image is already an aligned crop
+    ) -> EditResult:
+        """The instant path: one forward pass of a distilled filter on the aligned face, pasted back."""
+        if name not in self.filters:
+            have = ", ".join(sorted(self.filters)) or "none"
+            raise KeyError(f"no filter {name!r} for {self.model_name or 'this model'} (it has: {have}); train one with "
+                           f"`faceedit distill train`")
+        if not 0.0 <= strength <= 1.0:
+            raise ValueError(f"filter strength must be between 0 and 1, got {strength}")
+        located = image if isinstance(image, LocatedFace) else self.locate(image, face=face, aligned=aligned)
+        flt = self.filters[name]
+        source = _resize(located.aligned, flt.resolution)
+        out = source.astype(np.float32) + strength * (flt.apply_crop(source).astype(np.float32) - source)
+        crop = _resize(np.uint8(np.clip(np.rint(out), 0, 255)), located.aligned.shape[0])
+        return EditResult(aligned=crop, photo=located.paste(crop), before=located.aligned, edits={name: strength})
+
+
+def _resize(image: np.ndarray, size: int) -> np.ndarray:
+    """A square crop at ``size`` (Lanczos); non-square images are centre-cropped first."""
+    from PIL import Image as PILImage
+
+    h, w = image.shape[:2]
+    if (h, w) == (size, size):
+        return image
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    square = PILImage.fromarray(np.ascontiguousarray(image[top:top + side, left:left + side]))
+    return np.asarray(square.resize((size, size), PILImage.LANCZOS), dtype=np.uint8)

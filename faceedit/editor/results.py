@@ -1,0 +1,53 @@
+"""What :class:`~faceedit.editor.FaceEditor` hands back: a located face, its latent, an edit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, Optional
+
+import numpy as np
+import torch
+
+__all__ = ["LocatedFace", "EncodedFace", "EditResult"]
+
+
+@dataclass
+class LocatedFace:
+    """A photo and the aligned crop of one of its faces."""
+
+    photo: np.ndarray  # uint8 [H, W, 3] the whole photo
+    aligned: np.ndarray  # uint8 [R, R, 3] the face, cropped as the generator's training faces were
+    face: Optional[object] = None  # AlignedFace: where the crop lies in the photo; None = the photo is the crop
+    faces_found: int = 1  # faces detected in the photo (the crop is one of them)
+
+    def paste(self, crop: np.ndarray) -> np.ndarray:
+        """An edited crop put back in the photo: ``uint8 [H, W, 3]`` (the crop itself when the photo is the crop)."""
+        from faceedit.alignment.ffhq import paste_back
+
+        if self.face is None:
+            return np.asarray(crop, dtype=np.uint8)
+        return paste_back(self.photo, self.face, crop)
+
+
+@dataclass
+class EncodedFace(LocatedFace):
+    """A located face and its latent, ready to edit."""
+
+    inversion: Optional[object] = None  # faceedit.inversion.Inversion: ws, noise, PTI delta, method, seconds
+    reconstruction: Optional[np.ndarray] = None  # uint8 [R, R, 3] what the latent renders, unedited
+
+    @property
+    def latent(self) -> torch.Tensor:
+        """``[1, num_ws, w_dim]`` the face's W+ latent."""
+        return self.inversion.ws
+
+
+@dataclass
+class EditResult:
+    """One edit of one face."""
+
+    aligned: np.ndarray  # uint8 [R, R, 3] the edited crop
+    photo: np.ndarray  # uint8 [H, W, 3] the whole photo with the edited face pasted back
+    before: np.ndarray  # uint8 [R, R, 3] the same crop unedited (the reconstruction, or the aligned input)
+    edits: Dict[str, float] = field(default_factory=dict)  # direction or filter name -> strength applied
+    latent: Optional[torch.Tensor] = None  # [1, num_ws, w_dim] edited latent; None for a filter edit

@@ -1,0 +1,108 @@
+import numpy as np
+import pytest
+import torch
+
+from faceedit import FaceEditor
+from faceedit.editor.results import LocatedFace
+from faceedit.errors import ModelMismatchError
+from tests.conftest import tiny_filter, tiny_generator
+
+
+@pytest.fixture(scope="module")
+def editor():
+    return FaceEditor.from_pretrained("synthfaces-64", device="cpu", use_lpips=False)
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    skimage_data = pytest.importorskip("skimage.data")
+    pytest.importorskip("dlib")
+    return skimage_data.astronaut()
+
+
+def test_bundled_model_lists_what_it_can_edit(editor):
+    assert editor.attributes[:2] == ["age", "gender"]
+    assert {"smile", "glasses", "beard"} <= set(editor.attributes)
+    assert editor.direction_for("age").conditioned_on  # the conditional direction serves the slider
+    with pytest.raises(KeyError, match="no direction for 'wings'"):
+        editor.direction_for("wings")
+
+
+def test_sampled_faces_are_deterministic_and_zero_edit_is_the_face(editor):
+    a, b = editor.sample(seed=7), editor.sample(seed=7)
+    np.testing.assert_array_equal(a.aligned, b.aligned)
+    unchanged = editor.edit(a, age=0.0)
+    assert unchanged.edits == {} and (unchanged.aligned == a.reconstruction).all()
+
+
+def test_age_edit_makes_the_judge_see_older_faces(editor):
+    from faceedit.attributes.store import load_classifier
+    from faceedit.utils.images import tensor_from_images
+
+    judge = load_classifier("synthfaces-judge")
+    before, after = [], []
+    for seed in range(8):
+        result = editor.edit(editor.sample(seed=seed), age=+2.5)
+        assert result.edits == {"age-orth-gender": 2.5}
+        before.append(result.before)
+        after.append(result.aligned)
+    with torch.no_grad():
+        age_before = judge.predict(tensor_from_images(np.stack(before)))["age"]
+        age_after = judge.predict(tensor_from_images(np.stack(after)))["age"]
+    assert float((age_after - age_before).mean()) > 0.1
+
+
+def test_edits_by_direction_name_and_attribute_add_up(editor):
+    face = editor.sample(seed=1)
+    by_attribute = editor.edit(face, age=1.0)
+    by_name = editor.edit(face, {"age-orth-gender": 1.0})
+    np.testing.assert_array_equal(by_attribute.aligned, by_name.aligned)
+    both = editor.edit(face, {"age-orth-gender": 0.5}, age=0.5)
+    assert both.edits == {"age-orth-gender": 1.0}
+
+
+def test_encode_an_aligned_crop_reports_progress(editor):
+    target = editor.sample(seed=2).aligned
+    seen = []
+    face = editor.encode(target, aligned=True, method="w+", steps=6, progress=lambda f, m: seen.append((f, m)))
+    assert face.face is None and face.latent.shape == (1, editor.generator.num_ws, editor.generator.w_dim)
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and any("projection 6/6" in m for _, m in seen)
+
+
+def test_photo_edit_is_pasted_back_and_leaves_the_rest(editor, astronaut):
+    face = editor.encode(astronaut, method="w+", steps=4)
+    assert face.faces_found >= 1 and face.aligned.shape == (64, 64, 3)
+    result = editor.edit(face, age=3)
+    assert result.photo.shape == astronaut.shape
+    assert (result.photo[400:, :100] == astronaut[400:, :100]).all()  # far from the face: untouched
+    assert np.abs(result.photo.astype(int) - astronaut).sum() > 0
+    with pytest.raises(IndexError, match="numbered 0 \(largest\)"):
+        editor.locate(astronaut, face=9)
+
+
+def test_filters_apply_with_a_strength():
+    G = tiny_generator(resolution=16)
+    editor = FaceEditor(G, filters={"darker": tiny_filter(resolution=16)})
+    crop = np.full((16, 16, 3), 180, np.uint8)
+    full = editor.apply_filter(crop, "darker", aligned=True)
+    half = editor.apply_filter(crop, "darker", strength=0.5, aligned=True)
+    none = editor.apply_filter(crop, "darker", strength=0.0, aligned=True)
+    assert full.aligned.mean() < half.aligned.mean() < none.aligned.mean() == 180
+    assert full.edits == {"darker": 1.0} and full.latent is None
+    with pytest.raises(KeyError, match="no filter 'older'.*darker"):
+        editor.apply_filter(crop, "older", aligned=True)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        editor.apply_filter(crop, "darker", strength=2.0, aligned=True)
+
+
+def test_a_direction_for_another_generator_is_refused(editor):
+    other = FaceEditor(tiny_generator(resolution=16))
+    assert other.attributes == [] and other.filters == {}
+    with pytest.raises(ModelMismatchError):
+        other.add_direction(editor.direction_for("smile"))
+
+
+def test_a_located_crop_pastes_into_its_photo():
+    crop = np.zeros((8, 8, 3), np.uint8)
+    assert LocatedFace(photo=crop, aligned=crop).paste(crop + 5).mean() == 5
