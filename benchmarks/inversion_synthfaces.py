@@ -25,6 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import run_record  # noqa: E402
+
 from faceedit.utils.metrics import psnr  # noqa: E402
 
 RENDER_SEED = 515_151

@@ -8,7 +8,7 @@ from typing import Callable, Dict, List, Mapping, Optional, Tuple, Union
 import numpy as np
 import torch
 
-from faceedit.editor.attributes import choose_directions, filter_edit, order_attributes
+from faceedit.editor.attributes import choose_directions, filter_edit
 from faceedit.editor.results import EditResult, EncodedFace, LocatedFace
 
 __all__ = ["FaceEditor", "ProgressCallback"]
@@ -231,7 +231,9 @@ class FaceEditor:
             ws = apply_direction(ws, direction.vector, float(strength), direction.layers, direction.projection_std)
             name = self._attribute_directions.get(key, key)
             applied[name] = applied.get(name, 0.0) + float(strength)
-        crop = face.reconstruction if not applied else images_from_tensor(face.inversion.synthesis(self.generator, ws))[0]
+        crop = face.reconstruction
+        if applied:
+            crop = images_from_tensor(face.inversion.synthesis(self.generator, ws))[0]
         return EditResult(aligned=crop, photo=face.paste(crop), before=face.reconstruction, edits=applied, latent=ws)
 
     def apply_filter(

@@ -12,7 +12,8 @@ import torch
 
 from faceedit.utils.files import atomic_write_bytes
 
-__all__ = ["images_from_tensor", "tensor_from_images", "make_grid", "label_rows", "encode_image", "save_image", "save_png"]
+__all__ = ["images_from_tensor", "tensor_from_images", "make_grid", "label_rows", "encode_image", "save_image",
+           "save_png"]
 
 
 def images_from_tensor(img: torch.Tensor) -> np.ndarray:

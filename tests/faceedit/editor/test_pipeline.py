@@ -77,7 +77,7 @@ def test_photo_edit_is_pasted_back_and_leaves_the_rest(editor, astronaut):
     assert result.photo.shape == astronaut.shape
     assert (result.photo[400:, :100] == astronaut[400:, :100]).all()  # far from the face: untouched
     assert np.abs(result.photo.astype(int) - astronaut).sum() > 0
-    with pytest.raises(IndexError, match="numbered 0 \(largest\)"):
+    with pytest.raises(IndexError, match=r"numbered 0 \(largest\)"):
         editor.locate(astronaut, face=9)
 
 
