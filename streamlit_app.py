@@ -1,84 +1,215 @@
 """faceedit in the browser: ``streamlit run streamlit_app.py``.
 
-Sample faces from any generator faceedit can load (a registered and downloaded model, an
-NVIDIA ``.pkl`` or a converted folder on this machine) with seed and truncation controls.
-Photo upload and attribute sliders arrive with the editing pipeline.
+Upload a photo (or take one, or pick an example or a generated face), see the face that was found and
+aligned, move the sliders, and compare the two ways of editing side by side: *instant* (distilled filters,
+one forward pass) and *exact* (inversion into the generator's latent space, then the edit).
+
+Privacy: photos stay in this browser session's memory. Nothing is written to disk, nothing is cached
+across sessions (only the models are shared), and a session's photos are gone when it ends.
 """
 
 from __future__ import annotations
 
-import io
 import os
+import threading
 
 import streamlit as st
 
-from faceedit.errors import FaceEditError
+from faceedit.app.logic import (
+    EXAMPLES,
+    MAX_UPLOAD_PIXELS,
+    instant_result,
+    model_choices,
+    outline_face,
+    photo_key,
+    user_message,
+)
 
 st.set_page_config(page_title="faceedit", layout="wide")
 
-
-@st.cache_resource(show_spinner="Loading the generator...")
-def _load(source: str):
-    from faceedit.loading.api import load_generator
-
-    return load_generator(source, device="auto", download=False)
+QUALITY = {"Fast (100 steps)": 100, "Balanced (300 steps)": 300, "Best (1000 steps)": 1000}
+SOURCES = ("Upload a photo", "Take a photo", "Example photo", "Generated face")
 
 
-def _model_choices():
-    from faceedit.hub import is_cached, list_models
+@st.cache_resource(show_spinner="Loading the model...")
+def _editor(name: str):
+    """One editor per model, shared by every session (it holds no user data), with a lock: PTI swaps tuned
+    weights into the shared generator during a call, so calls must not overlap."""
+    from faceedit.editor import FaceEditor
 
-    # Bundled models first: they always work, offline, with nothing to fetch.
-    specs = sorted((spec for spec in list_models() if is_cached(spec)), key=lambda spec: (not spec.bundled, spec.name))
-    cached = [spec.name for spec in specs]
-    default = os.environ.get("FACEEDIT_APP_MODEL")
-    return ([default] if default else []) + cached
+    return FaceEditor.from_pretrained(name, device="auto"), threading.Lock()
 
 
-def _render(G, seeds, psi, class_idx):
-    import torch
+def _fail(exc: BaseException) -> None:
+    st.error(user_message(exc))
+    st.stop()
 
-    from faceedit.utils.images import images_from_tensor, make_grid
-    from faceedit.utils.seeds import z_from_seeds
 
-    z = z_from_seeds(seeds, G.z_dim).to(G.device)
-    c = None
-    if G.c_dim:
-        c = torch.zeros(len(seeds), G.c_dim, device=G.device)
-        c[:, class_idx] = 1
-    with torch.inference_mode():
-        img = G(z, c, truncation_psi=psi)
-    return make_grid(images_from_tensor(img), cols=min(len(seeds), 4))
+def _pick_model():
+    choices = model_choices(os.environ.get("FACEEDIT_APP_MODEL"))
+    labels = [c.label for c in choices] + ["Other (path)..."]
+    picked = st.sidebar.selectbox("Model", labels, index=0, key="model")
+    if picked == "Other (path)...":
+        path = st.sidebar.text_input("Path to a StyleGAN2 .pkl or a saved folder", key="path")
+        if not path:
+            st.info("Give the path of an NVIDIA StyleGAN2 .pkl (read safely, no code runs) or of a folder written "
+                    "by `faceedit convert`.")
+            st.stop()
+        return path
+    choice = choices[labels.index(picked)]
+    if not choice.installed:
+        st.warning(f"{choice.name} is not downloaded. {choice.fetch_hint}.")
+        if st.sidebar.button(f"Download {choice.name} now", key="fetch"):
+            from faceedit.hub import fetch_model
+
+            try:
+                with st.spinner(f"Downloading {choice.name}..."):
+                    fetch_model(choice.name, progress=False)
+            except Exception as exc:  # offline, interrupted, wrong hash: say so, keep the app alive
+                _fail(exc)
+            st.rerun()
+        st.stop()
+    return choice.name
+
+
+def _photo(editor):
+    """The photo to edit (uint8 array) or a generated face (EncodedFace), from the chosen source."""
+    from faceedit.alignment import load_image
+
+    source = st.sidebar.radio("Photo", SOURCES, key="source")
+    if source == "Generated face":
+        seed = st.sidebar.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="seed")
+        return editor.sample(seed=int(seed))
+    if source == "Example photo":
+        from faceedit.app.logic import example_photo
+
+        labels = [label for label, _ in EXAMPLES] + ["astronaut (scikit-image)"]
+        return example_photo(st.sidebar.selectbox("Example", labels, key="example"))
+    if source == "Upload a photo":
+        upload = st.sidebar.file_uploader("Photo with a face", type=None, key="upload")
+    else:
+        upload = st.camera_input("Take a photo", key="camera")
+    if upload is None:
+        st.info("Upload a photo with a face (JPEG, PNG, WebP...), take one with the camera, or pick an example "
+                "or a generated face in the sidebar.")
+        st.stop()
+    try:
+        return load_image(upload.getvalue(), max_pixels=MAX_UPLOAD_PIXELS)
+    except Exception as exc:
+        _fail(exc)
+
+
+def _locate(editor, lock, photo):
+    try:
+        with lock:
+            located = editor.locate(photo)
+        if located.faces_found > 1:
+            index = st.sidebar.number_input(f"Face (of {located.faces_found}, 0 = largest)", min_value=0,
+                                            max_value=located.faces_found - 1, value=0, step=1, key="face")
+            st.info(f"{located.faces_found} faces found; editing face {index} (0 is the largest). Pick another "
+                    f"in the sidebar.")
+            if index:
+                with lock:
+                    located = editor.locate(photo, face=int(index))
+        return located
+    except Exception as exc:
+        _fail(exc)
+
+
+def _sliders(editor):
+    if not editor.attributes:
+        st.warning("This model has no directions yet: fit some with `faceedit directions fit` (docs/directions.md).")
+        return {}
+    columns = st.columns(min(len(editor.attributes), 5))
+    return {name: columns[i % len(columns)].slider(name, -3.0, 3.0, 0.0, 0.1, key=f"attr_{name}",
+                                                   help=f"{name} strength, in standard deviations")
+            for i, name in enumerate(editor.attributes)}
+
+
+def _exact(editor, lock, located, model: str):
+    """The inverted face, computed once per (model, photo, face, quality) and kept in this session only."""
+    methods = dict(QUALITY)
+    if editor.encoder is not None:
+        methods = {"Instant (encoder)": 0, **methods}
+    quality = st.sidebar.selectbox("Exact mode quality", list(methods), key="quality",
+                                   index=list(methods).index("Balanced (300 steps)"))
+    steps = methods[quality]
+    method = "encoder" if steps == 0 else None
+    key = (model, photo_key(located.photo), photo_key(located.aligned), quality)
+    store = st.session_state.setdefault("inversions", {})
+    if key not in store:
+        bar = st.progress(0.0, text="Inverting the face...")
+        shown = [-1]
+
+        def report(fraction: float, message: str) -> None:
+            if int(fraction * 100) != shown[0]:
+                shown[0] = int(fraction * 100)
+                bar.progress(fraction, text=f"Inverting the face: {message}")
+
+        try:
+            with lock:
+                encoded = editor.encode(located, method=method, steps=max(steps, 1), progress=report)
+        except Exception as exc:
+            _fail(exc)
+        bar.empty()
+        store.clear()  # one photo at a time: keep memory small
+        store[key] = encoded
+    return store[key]
+
+
+def _show_result(column, title: str, result, filename: str) -> None:
+    from faceedit.utils.images import encode_image
+
+    column.subheader(title)
+    column.image([result.before, result.aligned], caption=["before", "after"], width=160)
+    column.image(result.photo, caption="edited photo", width="stretch")
+    column.download_button(f"Download ({title.lower()})", encode_image(result.photo, "PNG"), file_name=filename,
+                           mime="image/png", key=f"download_{filename}")
 
 
 def main() -> None:
     st.title("faceedit")
-    st.caption("Sample faces from a StyleGAN2 generator, loaded without executing code from the file.")
-    choices = _model_choices()
-    with st.sidebar:
-        picked = st.selectbox("Model", choices + ["Other (path)..."], index=0, key="model")
-        source = st.text_input("Path to .pkl or folder", key="path") if picked == "Other (path)..." else picked
-        seed = st.number_input("First seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="seed")
-        count = st.slider("Faces", 1, 16, 8, key="count")
-        psi = st.slider("Truncation psi", 0.0, 1.0, 0.7, 0.05, key="psi")
-    if not source:
-        st.info("No model is installed yet. Fetch one with `faceedit models fetch NAME`, or give the path to a "
-                "StyleGAN2 .pkl file or a folder from `faceedit convert`.")
-        return
+    st.caption("Edit a face's age, gender and more in the latent space of a StyleGAN2 generator: in the open, "
+               "on your own machine. Photos stay in this session's memory and are never stored.")
+    model = _pick_model()
     try:
-        G = _load(source)
-    except FaceEditError as exc:
-        st.error(str(exc))
-        return
-    class_idx = 0
-    if G.c_dim:
-        class_idx = st.sidebar.number_input("Class", min_value=0, max_value=G.c_dim - 1, value=0, key="class")
-    grid = _render(G, list(range(int(seed), int(seed) + count)), psi, class_idx)
-    st.image(grid, caption=f"seeds {seed}-{seed + count - 1}, psi {psi:.2f}", width="stretch")
-    from PIL import Image
+        editor, lock = _editor(model)
+    except Exception as exc:
+        _fail(exc)
+    photo = _photo(editor)
+    generated = hasattr(photo, "inversion")
+    located = photo if generated else _locate(editor, lock, photo)
 
-    buffer = io.BytesIO()
-    Image.fromarray(grid).save(buffer, format="PNG")
-    st.download_button("Download PNG", buffer.getvalue(), file_name="faces.png", mime="image/png")
+    left, right = st.columns([2, 1])
+    shown = located.photo if located.face is None else outline_face(located.photo, located.face.quad)
+    left.image(shown, caption="your photo (the square is the face being edited)" if located.face is not None
+               else "generated face", width="stretch")
+    right.image(located.aligned, caption=f"aligned face, {editor.resolution} px", width=200)
+
+    st.subheader("Edit")
+    sliders = _sliders(editor)
+    exact_column, instant_column = st.columns(2)
+    encoded = located if generated else _exact(editor, lock, located, model)
+    with lock:
+        exact = editor.edit(encoded, sliders)
+    _show_result(exact_column, "Exact", exact, "faceedit-exact.png")
+    if encoded.inversion.method != "sample":
+        exact_column.caption(f"{encoded.inversion.method} inversion in {encoded.inversion.seconds:.1f} s")
+
+    if not editor.filters:
+        instant_column.subheader("Instant")
+        instant_column.info(f"No distilled filters are bundled for {editor.model_name} yet; train one with "
+                            f"`faceedit distill train` (docs/distill.md) for one-pass edits.")
+        return
+    with lock:
+        instant, missing = instant_result(editor, located, sliders)
+    if instant is None:
+        instant_column.subheader("Instant")
+        instant_column.info("Move a slider: the instant mode runs the distilled filter for that attribute.")
+    else:
+        _show_result(instant_column, "Instant", instant, "faceedit-instant.png")
+    if missing:
+        instant_column.caption(f"no filter for: {', '.join(missing)} (instant mode leaves them unchanged)")
 
 
 main()
