@@ -16,7 +16,6 @@ import threading
 import streamlit as st
 
 from faceedit.app.logic import (
-    EXAMPLES,
     MAX_UPLOAD_PIXELS,
     instant_result,
     model_choices,
@@ -24,6 +23,7 @@ from faceedit.app.logic import (
     photo_key,
     user_message,
 )
+from faceedit.synthfaces.examples import ASTRONAUT, EXAMPLES, example_photo
 
 st.set_page_config(page_title="faceedit", layout="wide")
 
@@ -81,9 +81,7 @@ def _photo(editor):
         seed = st.sidebar.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="seed")
         return editor.sample(seed=int(seed))
     if source == "Example photo":
-        from faceedit.app.logic import example_photo
-
-        labels = [label for label, _ in EXAMPLES] + ["astronaut (scikit-image)"]
+        labels = [label for label, _ in EXAMPLES] + [ASTRONAUT]
         return example_photo(st.sidebar.selectbox("Example", labels, key="example"))
     if source == "Upload a photo":
         upload = st.sidebar.file_uploader("Photo with a face", type=None, key="upload")

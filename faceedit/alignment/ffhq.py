@@ -171,8 +171,14 @@ def paste_back(
     edited: np.ndarray,  # uint8 [S', S', 3] the edited crop (any size; it is mapped onto face.quad)
     feather: float = 0.1,  # width of the soft edge, as a fraction of the crop side
     mask: Optional[np.ndarray] = None,  # float [S', S'] in [0, 1] where to use the edit; None = feathered square
+    reference: Optional[np.ndarray] = None,  # uint8 [S', S', 3] the unedited render; None = paste the crop itself
 ) -> np.ndarray:
-    """Warp an edited crop back onto the photo and blend it in with a soft mask; ``uint8 [H, W, 3]``."""
+    """Warp an edited crop back onto the photo and blend it in with a soft mask; ``uint8 [H, W, 3]``.
+
+    With ``reference`` (the generator's render of the *unedited* face) only the change ``edited - reference``
+    is warped and added to the photo: the photo keeps its own detail and sharpness, which a low-resolution
+    generator (or an imperfect inversion) would otherwise replace with its blurrier render.
+    """
     from PIL import Image
 
     edited = np.asarray(edited, dtype=np.uint8)
@@ -188,10 +194,19 @@ def paste_back(
     # coordinates back; the quad is in pixel-centre coordinates (pixel i at i), hence the -0.5.
     shift = inverse @ np.array([-0.5, -0.5, 1.0])
     coeffs = (inverse[0, 0], inverse[0, 1], shift[0], inverse[1, 0], inverse[1, 1], shift[1])
-    warped = np.asarray(Image.fromarray(edited).transform((width, height), Image.AFFINE, coeffs, Image.BICUBIC))
     alpha = Image.fromarray(np.float32(np.clip(mask, 0, 1)), "F").transform((width, height), Image.AFFINE, coeffs,
                                                                             Image.BILINEAR)
     alpha = np.clip(np.asarray(alpha, dtype=np.float32), 0, 1)[:, :, None]  # [H, W, 1], 0 outside the crop
+    if reference is not None:
+        reference = np.asarray(reference, dtype=np.uint8)
+        if reference.shape != edited.shape:
+            raise ValueError(f"reference {reference.shape} and edited crop {edited.shape} must have the same shape")
+        change = edited.astype(np.float32) - reference.astype(np.float32)  # [S, S, 3]
+        warped_change = np.stack([np.asarray(Image.fromarray(np.ascontiguousarray(change[:, :, c]), "F").transform(
+            (width, height), Image.AFFINE, coeffs, Image.BICUBIC), dtype=np.float32) for c in range(3)], axis=2)
+        out = photo.astype(np.float32) + warped_change * alpha  # [H, W, 3]
+        return np.uint8(np.clip(np.rint(out), 0, 255))
+    warped = np.asarray(Image.fromarray(edited).transform((width, height), Image.AFFINE, coeffs, Image.BICUBIC))
     out = photo.astype(np.float32) * (1 - alpha) + warped.astype(np.float32) * alpha
     return np.uint8(np.clip(np.rint(out), 0, 255))
 

@@ -13,7 +13,7 @@ from typing import Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
-__all__ = ["ModelChoice", "model_choices", "EXAMPLES", "example_photo", "photo_key", "plan_instant_edit",
+__all__ = ["ModelChoice", "model_choices", "photo_key", "plan_instant_edit",
            "user_message", "outline_face", "instant_result", "MAX_UPLOAD_PIXELS"]
 
 log = logging.getLogger(__name__)
@@ -47,31 +47,11 @@ def model_choices(extra: Optional[str] = None) -> List[ModelChoice]:
         choices.append(ModelChoice(spec.name, f"{spec.name} ({where}, {spec.resolution}px)", True))
     for spec in fetchable:
         size = f", {spec.size / 1e6:.0f} MB" if spec.size else ""
-        choices.append(ModelChoice(spec.name, f"{spec.name} (not downloaded{size})", False,
-                                   f"`faceedit models fetch {spec.name}` downloads it from {spec.url} ({spec.license}); "
-                                   f"offline, download that file elsewhere and run `faceedit models fetch "
-                                   f"{spec.name} --from-file FILE`"))
+        hint = (f"`faceedit models fetch {spec.name}` downloads it from {spec.url} ({spec.license}); "
+                f"offline, download that file elsewhere and run `faceedit models fetch "
+                f"{spec.name} --from-file FILE`")
+        choices.append(ModelChoice(spec.name, f"{spec.name} (not downloaded{size})", False, hint))
     return choices
-
-
-# Example photos: (label, seed) rendered by the synthfaces world at 256 px - photos of that world, with the
-# background and framing of a portrait, which dlib finds and aligns like any photo.
-# Each label states the render's ground-truth factors (a test checks them).
-EXAMPLES: Tuple[Tuple[str, int], ...] = (("young woman", 3), ("young woman, red hair", 13), ("woman with glasses", 23),
-                                         ("older woman", 34), ("young man", 29), ("older man with beard", 26))
-
-
-def example_photo(label: str) -> np.ndarray:
-    """``uint8 [256, 256, 3]`` the example photo called ``label`` (see :data:`EXAMPLES`), or the astronaut."""
-    if label == "astronaut (scikit-image)":
-        from skimage import data
-
-        return data.astronaut()
-    from faceedit.synthfaces.render import render_batch
-    from faceedit.utils.images import images_from_tensor
-
-    seed = dict(EXAMPLES)[label]
-    return images_from_tensor(render_batch(1, seed=seed, resolution=256)[0])[0]
 
 
 def photo_key(photo: np.ndarray) -> str:
@@ -143,6 +123,6 @@ def instant_result(editor, located, sliders: Dict[str, float]):
                               faces_found=current.faces_found)
     if result is not None:
         result.before = located.aligned
-        result.photo = located.paste(result.aligned)
+        result.photo = located.paste(result.aligned, reference=located.aligned if editor.paste_change else None)
         result.edits = {name: blend for name, blend in plan}
     return result, missing

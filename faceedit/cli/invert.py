@@ -46,7 +46,10 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
                         help=f"{name} edit strength in standard deviations (e.g. +2)")
     ed.add_argument("--edit", action="append", default=[], metavar="NAME=ALPHA",
                     help="any direction by bundled name or file path, e.g. --edit smile=1.5 (repeatable)")
-    ed.add_argument("--out", type=Path, required=True, help="edited photo (PNG or JPEG)")
+    ed.add_argument("--paste-render", action="store_true",
+                    help="paste the generator's render of the edited face instead of adding only the edit's change "
+                         "to the photo (which keeps the photo's own detail)")
+    ed.add_argument("--out", type=Path, required=True, help="edited photo (.png, .jpg or .webp)")
     ed.set_defaults(run=run_edit)
 
 
@@ -137,6 +140,7 @@ def run_edit(args: argparse.Namespace) -> int:
                                      f"`faceedit directions fit --model {editor.model_name} --attribute {name} --out "
                                      f"DIR` and pass --edit DIR/{name}.json=ALPHA") from None
                 raise ValueError(str(exc)) from None
+    editor.paste_change = not args.paste_render
     result = editor.edit(face, edits)
     save_image(result.photo, args.out)
     print(f"faceedit edit: {', '.join(f'{k} {v:+g}' for k, v in result.edits.items())} with {face.inversion.method} "

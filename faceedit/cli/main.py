@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
         classifier,
         convert,
         dataset,
+        demo,
         directions,
         distill,
         encoder,
@@ -30,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"faceedit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (generate, convert, models, train, classifier, encoder, directions, invert, dataset, distill):
+    for module in (demo, generate, convert, models, train, classifier, encoder, directions, invert, dataset,
+                   distill):
         module.add_parser(sub)
     return parser
 

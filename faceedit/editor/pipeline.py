@@ -44,6 +44,7 @@ class FaceEditor:
         perceptual=None,  # LPIPS-like distance for projection; None = pixel + MS-SSIM losses
         aligner=None,  # FaceAligner framed like the generator's training faces; None = FFHQ framing
         model_name: str = "",  # registered name (for messages and bundled lookups)
+        paste_change: bool = True,  # paste only the edit's change into photos (keeps their detail); False = the render
     ):
         self.generator = generator
         self.directions: Dict[str, object] = dict(directions or {})
@@ -54,6 +55,7 @@ class FaceEditor:
         self.perceptual = perceptual
         self._aligner = aligner
         self.model_name = model_name
+        self.paste_change = paste_change
         self._attribute_directions = choose_directions(self.directions)
 
     # ------------------------------------------------------------------ loading
@@ -96,6 +98,11 @@ class FaceEditor:
     def attributes(self) -> List[str]:
         """Attributes this model can edit (each has a direction): age and gender first."""
         return list(self._attribute_directions)
+
+    @property
+    def attribute_directions(self) -> Dict[str, str]:
+        """``{attribute: direction name}`` that :meth:`edit` uses for each attribute."""
+        return dict(self._attribute_directions)
 
     def direction_for(self, attribute: str):
         """The direction an attribute's edits use (conditional when there is one), or the direction by name."""
@@ -234,7 +241,8 @@ class FaceEditor:
         crop = face.reconstruction
         if applied:
             crop = images_from_tensor(face.inversion.synthesis(self.generator, ws))[0]
-        return EditResult(aligned=crop, photo=face.paste(crop), before=face.reconstruction, edits=applied, latent=ws)
+        photo = face.paste(crop, reference=face.reconstruction if self.paste_change else None)
+        return EditResult(aligned=crop, photo=photo, before=face.reconstruction, edits=applied, latent=ws)
 
     def apply_filter(
         self,
@@ -256,7 +264,8 @@ class FaceEditor:
         source = _resize(located.aligned, flt.resolution)
         out = source.astype(np.float32) + strength * (flt.apply_crop(source).astype(np.float32) - source)
         crop = _resize(np.uint8(np.clip(np.rint(out), 0, 255)), located.aligned.shape[0])
-        return EditResult(aligned=crop, photo=located.paste(crop), before=located.aligned, edits={name: strength})
+        photo = located.paste(crop, reference=located.aligned if self.paste_change else None)
+        return EditResult(aligned=crop, photo=photo, before=located.aligned, edits={name: strength})
 
 
 def _resize(image: np.ndarray, size: int) -> np.ndarray:

@@ -20,13 +20,17 @@ class LocatedFace:
     face: Optional[object] = None  # AlignedFace: where the crop lies in the photo; None = the photo is the crop
     faces_found: int = 1  # faces detected in the photo (the crop is one of them)
 
-    def paste(self, crop: np.ndarray) -> np.ndarray:
-        """An edited crop put back in the photo: ``uint8 [H, W, 3]`` (the crop itself when the photo is the crop)."""
+    def paste(self, crop: np.ndarray, reference: Optional[np.ndarray] = None) -> np.ndarray:
+        """An edited crop put back in the photo: ``uint8 [H, W, 3]``.
+
+        With ``reference`` (the unedited render) only the change is added to the photo (see
+        :func:`~faceedit.alignment.paste_back`). A photo that is itself the crop (a sampled face) is replaced.
+        """
         from faceedit.alignment.ffhq import paste_back
 
         if self.face is None:
             return np.asarray(crop, dtype=np.uint8)
-        return paste_back(self.photo, self.face, crop)
+        return paste_back(self.photo, self.face, crop, reference=reference)
 
 
 @dataclass

@@ -121,6 +121,20 @@ def test_paste_back_round_trip_and_edit_stays_inside_the_quad():
         paste_back(photo, face, np.zeros((10, 12, 3), np.uint8))
 
 
+def test_pasting_only_the_change_keeps_the_photo():
+    rng = np.random.RandomState(0)
+    photo = rng.randint(40, 200, (120, 100, 3)).astype(np.uint8)
+    face = align_face(photo, _frontal_landmarks(eye_y=50, mouth_y=75, centre_x=50, eye_dist=24), 32)
+    reference = rng.randint(40, 200, (32, 32, 3)).astype(np.uint8)
+    assert (paste_back(photo, face, reference, reference=reference) == photo).all()  # no edit: not one pixel moves
+    brighter = paste_back(photo, face, reference + 20, reference=reference).astype(int) - photo
+    cx, cy = np.rint(face.quad.mean(axis=0)).astype(int)
+    assert (brighter[cy - 3:cy + 3, cx - 3:cx + 3] == 20).all()  # the change, on the photo's own pixels
+    assert (brighter[-5:, :5] == 0).all() and brighter.min() >= 0
+    with pytest.raises(ValueError, match="same shape"):
+        paste_back(photo, face, reference, reference=reference[:16])
+
+
 def test_astronaut_alignment_round_trips_into_the_photo(astronaut, detector68):
     face = align_face(astronaut, detector68(astronaut)[0].points, output_size=256)
     same = paste_back(astronaut, face, face.image, feather=0.001)

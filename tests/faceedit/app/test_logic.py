@@ -1,9 +1,6 @@
 import numpy as np
-import pytest
 
 from faceedit.app.logic import (
-    EXAMPLES,
-    example_photo,
     model_choices,
     outline_face,
     photo_key,
@@ -47,29 +44,3 @@ def test_outline_marks_the_face_square():
     photo = np.zeros((50, 50, 3), np.uint8)
     out = outline_face(photo, np.array([[10, 10], [10, 40], [40, 40], [40, 10]]), width=1)
     assert (out[10, 10:41] == (255, 214, 0)).all() and out[25, 25].sum() == 0 and photo.sum() == 0
-
-
-def test_example_labels_say_what_the_renders_are():
-    from faceedit.synthfaces.factors import sample_factors
-
-    checks = {"young": lambda f: f["age"] < 0.3, "older": lambda f: f["age"] > 0.7,
-              "woman": lambda f: f["gender"] < 0.3, "man": lambda f: f["gender"] > 0.7,
-              "glasses": lambda f: f["glasses"] == 1, "beard": lambda f: f["beard"] > 0.5,
-              "red hair": lambda f: f["hair_color"] == 3}
-    for label, seed in EXAMPLES:
-        factors = {k: float(v[0]) for k, v in sample_factors(1, seed).items()}
-        words = [w for w in checks if w in label.replace("woman", "")] + (["woman"] if "woman" in label else [])
-        assert words, label
-        for word in words:
-            assert checks[word](factors), (label, word, factors)
-
-
-def test_example_photos_are_portraits_with_one_face():
-    pytest.importorskip("dlib")
-    from faceedit.alignment import FaceAligner
-
-    aligner = FaceAligner.for_model("synthfaces-64")
-    for label, _ in EXAMPLES:
-        photo = example_photo(label)
-        assert photo.shape == (256, 256, 3)
-        assert len(aligner.detect(photo)) == 1, label

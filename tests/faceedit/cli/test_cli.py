@@ -91,3 +91,10 @@ def test_quickstart_generates_bundled_faces_offline(tmp_path, capsys):
     assert main(["generate", "--model", "synthfaces-64", "--seeds", "0-3", "--trunc", "0.7", "--outdir",
                  str(tmp_path), "--no-progress"]) == 0
     assert len(list(tmp_path.glob("seed*.png"))) == 4 and (tmp_path / "grid.png").is_file()
+
+
+def test_demo_refuses_nonsense_sizes(capsys):
+    from faceedit.cli.main import main
+
+    assert main(["demo", "--out", "unused", "--eval-faces", "0"]) == 2
+    assert "--eval-faces must be at least 1" in capsys.readouterr().err
