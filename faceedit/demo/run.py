@@ -13,8 +13,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Dict, Optional, Tuple, Union
 
-import numpy as np
-
 from faceedit.demo.html import HtmlReport
 
 __all__ = ["DemoConfig", "run_demo"]
