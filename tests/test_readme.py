@@ -13,5 +13,5 @@ def test_readme_python_examples_run(tmp_path, monkeypatch):
     namespace = {}
     for block in blocks:
         exec(compile(block, str(README), "exec"), namespace)  # our own documentation, not user input
-    assert namespace["older"].shape == namespace["img"].shape
+    assert namespace["older"].shape == namespace["img"].shape and namespace["result"].photo.shape == (256, 256, 3)
     assert (tmp_path / "models" / "mine" / "config.json").is_file()

@@ -203,6 +203,6 @@ def _filter(editor, config, out, report, context, progress) -> None:
         tiles += [photo, editor.apply_filter(photo, name).photo]
     save_png(make_grid(tiles, cols=4), out / "filter.png")
     report.section("Distilled filter", f"One forward pass instead of an inversion: {what}. Same as "
-                   f"<code>faceedit distill train --dataset pairs/ --run-dir run/</code> and <code>faceedit filters "
-                   f"apply older photo.jpg --out older.png</code>.")
+                   f"<code>faceedit distill train --data pairs/ --run-dir run/ --out older/</code> and <code>faceedit "
+                   f"filters apply photo.jpg --filter older/ --out older.png</code>.")
     report.image("filter.png", "pairs of photo and filtered photo")
