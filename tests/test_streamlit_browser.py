@@ -85,7 +85,7 @@ def _edited_photo_src(page) -> str:
 def test_upload_slide_age_and_see_the_photo_change(app_url, tmp_path):
     _require(sync_playwright is not None, "Playwright is not installed (pip install playwright)")
     _require(CHROMIUM.exists(), f"no Chromium at {CHROMIUM} (apt install chromium)")
-    from faceedit.app.logic import example_photo
+    from faceedit.synthfaces.examples import example_photo
     from faceedit.utils.images import save_png
 
     photo = save_png(example_photo("older man with beard"), tmp_path / "portrait.png")
