@@ -12,8 +12,6 @@ the default filter architecture: latency only, the weights are untrained); and o
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
 import sys
 import tempfile
 import time
@@ -22,17 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import run_record  # noqa: E402
-
-
-def _median_seconds(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+from common import median_seconds, run_record, write_json  # noqa: E402
 
 
 def main() -> int:
@@ -45,9 +33,9 @@ def main() -> int:
 
     from PIL import Image
 
+    from distill.filter import Filter
     from distill.networks import build_generator
     from distill.train import FilterTrainingConfig
-    from distill.filter import Filter
     from faceedit import FaceEditor
     from faceedit.synthfaces.examples import example_photo
 
@@ -61,17 +49,17 @@ def main() -> int:
                                          {"dataset": {"direction": "age", "alpha_min": 1.5, "alpha_max": 3.0}})
     rows = {"load editor": load_seconds}
     for name, image in (("256 px", photo), ("1024 px", big)):
-        rows[f"find + align face, {name} photo"] = _median_seconds(lambda: editor.locate(image), args.repeats)
+        rows[f"find + align face, {name} photo"] = median_seconds(lambda image=image: editor.locate(image), args.repeats)
     located = editor.locate(photo)
     for steps in (100, 300):
-        rows[f"invert, W+ {steps} steps"] = _median_seconds(
-            lambda: editor.encode(located, method="w+", steps=steps), max(1, args.repeats // 2))
+        rows[f"invert, W+ {steps} steps"] = median_seconds(
+            lambda steps=steps: editor.encode(located, method="w+", steps=steps), max(1, args.repeats // 2))
     for name, image in (("256 px", photo), ("1024 px", big)):
         face = editor.encode(editor.locate(image), method="w+", steps=20)
-        rows[f"slider move (edit + paste), {name} photo"] = _median_seconds(
-            lambda: editor.edit(face, age=2.0), args.repeats)
-        rows[f"instant filter (untrained default arch), {name} photo"] = _median_seconds(
-            lambda: editor.apply_filter(face, "untrained"), args.repeats)
+        rows[f"slider move (edit + paste), {name} photo"] = median_seconds(
+            lambda face=face: editor.edit(face, age=2.0), args.repeats)
+        rows[f"instant filter (untrained default arch), {name} photo"] = median_seconds(
+            lambda face=face: editor.apply_filter(face, "untrained"), args.repeats)
     if args.demo:
         from faceedit.demo.run import run_demo
 
@@ -84,9 +72,7 @@ def main() -> int:
     print("| operation | median |\n|---|---|")
     for name, seconds in rows.items():
         print(f"| {name} | {seconds * 1000:.0f} ms |" if seconds < 2 else f"| {name} | {seconds:.1f} s |")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=1) + "\n")
+    write_json(args.json, result)
     return 0
 
 

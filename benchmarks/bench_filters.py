@@ -28,17 +28,11 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import run_record  # noqa: E402
+from common import median_seconds, run_record, write_json  # noqa: E402
 
 
 def median_ms(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
+    return 1000 * median_seconds(fn, repeats)
 
 
 def main() -> int:
@@ -143,9 +137,7 @@ def main() -> int:
                               pairs_per_image_time=round(pairs_per_s / images_per_s, 3), batch=batch,
                               pairs=pairs)
     print(json.dumps(results["dataset"]))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    write_json(args.json, results)
     return 0
 
 
