@@ -49,7 +49,8 @@ def main() -> int:
                                          {"dataset": {"direction": "age", "alpha_min": 1.5, "alpha_max": 3.0}})
     rows = {"load editor": load_seconds}
     for name, image in (("256 px", photo), ("1024 px", big)):
-        rows[f"find + align face, {name} photo"] = median_seconds(lambda image=image: editor.locate(image), args.repeats)
+        rows[f"find + align face, {name} photo"] = median_seconds(lambda image=image: editor.locate(image),
+                                                                  args.repeats)
     located = editor.locate(photo)
     for steps in (100, 300):
         rows[f"invert, W+ {steps} steps"] = median_seconds(
