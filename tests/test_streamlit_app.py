@@ -112,3 +112,18 @@ def test_a_model_that_is_not_downloaded_offers_the_fetch_command(monkeypatch):
     assert "faceedit models fetch ffhq-1024" in at.warning[0].value
     at.button(key="fetch").click().run()  # offline (FACEEDIT_OFFLINE=1): a clear error, not a traceback
     assert not at.exception and at.error and "ffhq-1024" in at.error[0].value
+
+
+def test_a_photo_with_several_faces_lets_you_pick_one(monkeypatch):
+    pytest.importorskip("skimage")
+    at = _app(monkeypatch).run()
+    at.radio(key="source").set_value("Example photo").run()
+    at.selectbox(key="example").set_value("astronaut (scikit-image)").run()
+    at.selectbox(key="quality").set_value("Fast (100 steps)").run()
+    assert not at.exception and not at.error
+    found = [i.value for i in at.info if "faces found" in i.value]
+    assert found and found[0].startswith("2 faces found; editing face 0")
+    first = _images(at)
+    at.number_input(key="face").set_value(1).run()
+    assert not at.exception and not at.error
+    assert "editing face 1" in " ".join(i.value for i in at.info) and _images(at) != first
