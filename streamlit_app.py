@@ -73,16 +73,14 @@ def _pick_model():
 
 
 def _photo(editor):
-    """The photo to edit (uint8 array) or a generated face (EncodedFace), from the chosen source."""
-    from faceedit.alignment import load_image
-
+    """``(photo uint8 array, its key)`` from the chosen source, or a generated face (EncodedFace, None)."""
     source = st.sidebar.radio("Photo", SOURCES, key="source")
     if source == "Generated face":
         seed = st.sidebar.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="seed")
-        return editor.sample(seed=int(seed))
+        return editor.sample(seed=int(seed)), None
     if source == "Example photo":
-        labels = [label for label, _ in EXAMPLES] + [ASTRONAUT]
-        return example_photo(st.sidebar.selectbox("Example", labels, key="example"))
+        label = st.sidebar.selectbox("Example", [label for label, _ in EXAMPLES] + [ASTRONAUT], key="example")
+        return example_photo(label), f"example:{label}"
     if source == "Upload a photo":
         upload = st.sidebar.file_uploader("Photo with a face", type=None, key="upload")
     else:
@@ -91,27 +89,36 @@ def _photo(editor):
         st.info("Upload a photo with a face (JPEG, PNG, WebP...), take one with the camera, or pick an example "
                 "or a generated face in the sidebar.")
         st.stop()
-    try:
-        return load_image(upload.getvalue(), max_pixels=MAX_UPLOAD_PIXELS)
-    except Exception as exc:
-        _fail(exc)
+    # Decode (and hash) an upload once, not on every slider move; kept in this session only.
+    cached = st.session_state.get("decoded")
+    if cached is None or cached[0] != upload.file_id:
+        from faceedit.alignment import load_image
+
+        try:
+            photo = load_image(upload.getvalue(), max_pixels=MAX_UPLOAD_PIXELS)
+        except Exception as exc:
+            _fail(exc)
+        cached = st.session_state["decoded"] = (upload.file_id, photo, photo_key(photo))
+    return cached[1], cached[2]
 
 
-def _locate(editor, lock, photo):
-    try:
-        with lock:
-            located = editor.locate(photo)
-        if located.faces_found > 1:
-            index = st.sidebar.number_input(f"Face (of {located.faces_found}, 0 = largest)", min_value=0,
-                                            max_value=located.faces_found - 1, value=0, step=1, key="face")
-            st.info(f"{located.faces_found} faces found; editing face {index} (0 is the largest). Pick another "
-                    f"in the sidebar.")
-            if index:
-                with lock:
-                    located = editor.locate(photo, face=int(index))
-        return located
-    except Exception as exc:
-        _fail(exc)
+def _locate(editor, lock, photo, key: str, model: str):
+    """The face to edit; detection runs once per photo (and model), not on every rerun."""
+    cached = st.session_state.get("faces")
+    if cached is None or cached[0] != (model, key):
+        try:
+            with lock:
+                faces = editor.locate_all(photo)
+        except Exception as exc:
+            _fail(exc)
+        cached = st.session_state["faces"] = ((model, key), faces)
+    faces = cached[1]
+    index = 0
+    if len(faces) > 1:
+        index = int(st.sidebar.number_input(f"Face (of {len(faces)}, 0 = largest)", min_value=0,
+                                            max_value=len(faces) - 1, value=0, step=1, key="face"))
+        st.info(f"{len(faces)} faces found; editing face {index} (0 is the largest). Pick another in the sidebar.")
+    return faces[index], f"{key}#{index}"
 
 
 def _sliders(editor):
@@ -124,7 +131,7 @@ def _sliders(editor):
             for i, name in enumerate(editor.attributes)}
 
 
-def _exact(editor, lock, located, model: str):
+def _exact(editor, lock, located, face_key: str, model: str):
     """The inverted face, computed once per (model, photo, face, quality) and kept in this session only."""
     methods = dict(QUALITY)
     if editor.encoder is not None:
@@ -133,7 +140,7 @@ def _exact(editor, lock, located, model: str):
                                    index=list(methods).index("Balanced (300 steps)"))
     steps = methods[quality]
     method = "encoder" if steps == 0 else None
-    key = (model, photo_key(located.photo), photo_key(located.aligned), quality)
+    key = (model, face_key, quality)
     store = st.session_state.setdefault("inversions", {})
     if key not in store:
         bar = st.progress(0.0, text="Inverting the face...")
@@ -174,9 +181,9 @@ def main() -> None:
         editor, lock = _editor(model)
     except Exception as exc:
         _fail(exc)
-    photo = _photo(editor)
-    generated = hasattr(photo, "inversion")
-    located = photo if generated else _locate(editor, lock, photo)
+    photo, key = _photo(editor)
+    generated = key is None
+    located, face_key = (photo, None) if generated else _locate(editor, lock, photo, key, model)
 
     left, right = st.columns([2, 1])
     shown = located.photo if located.face is None else outline_face(located.photo, located.face.quad)
@@ -187,7 +194,7 @@ def main() -> None:
     st.subheader("Edit")
     sliders = _sliders(editor)
     exact_column, instant_column = st.columns(2)
-    encoded = located if generated else _exact(editor, lock, located, model)
+    encoded = located if generated else _exact(editor, lock, located, face_key, model)
     with lock:
         exact = editor.edit(encoded, sliders)
     _show_result(exact_column, "Exact", exact, "faceedit-exact.png")

@@ -41,15 +41,20 @@ class Direction:
     conditioned_on: Tuple[str, ...] = ()  # attributes projected out
     extra: Dict[str, Any] = field(default_factory=dict)  # anything else worth keeping
 
-    def check_generator(self, G) -> None:
-        """Raise ModelMismatchError unless ``G`` is the generator this direction was fitted on."""
+    def check_generator(self, G, fingerprint: Optional[str] = None) -> None:
+        """Raise ModelMismatchError unless ``G`` is the generator this direction was fitted on.
+
+        ``fingerprint``: ``G.fingerprint()`` when the caller already has it (hashing a large generator's
+        weights takes a while; checking many directions needs it only once).
+        """
         if G.w_dim != len(self.vector):
             raise ModelMismatchError(f"the {self.attribute} direction has w_dim {len(self.vector)} but the generator "
                                      f"has {G.w_dim}; it was fitted on {self.generator_name}")
-        if G.fingerprint() != self.generator_fingerprint:
+        fingerprint = fingerprint or G.fingerprint()
+        if fingerprint != self.generator_fingerprint:
             raise ModelMismatchError(f"the {self.attribute} direction was fitted on {self.generator_name} "
                                      f"(weights {self.generator_fingerprint[:12]}), not on this generator "
-                                     f"(weights {G.fingerprint()[:12]}); fit it again with `faceedit directions fit`")
+                                     f"(weights {fingerprint[:12]}); fit it again with `faceedit directions fit`")
 
 
 def save_direction(direction: Direction, path: Union[str, Path]) -> Path:

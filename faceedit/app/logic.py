@@ -111,18 +111,7 @@ def outline_face(photo: np.ndarray, quad: np.ndarray, width: Optional[int] = Non
 
 
 def instant_result(editor, located, sliders: Dict[str, float]):
-    """Run :func:`plan_instant_edit`'s filters one after another on the located face; returns
-    ``(EditResult or None, attributes without a filter)``."""
-    from faceedit.editor.results import LocatedFace
-
+    """:func:`plan_instant_edit`'s filters, one after another on the located face (pasted back once); returns
+    ``(EditResult or None when no slider has a filter, attributes without a filter)``."""
     plan, missing = plan_instant_edit(editor.filter_edits, sliders)
-    result, current = None, located
-    for name, blend in plan:
-        result = editor.apply_filter(current, name, strength=blend)
-        current = LocatedFace(photo=current.photo, aligned=result.aligned, face=current.face,
-                              faces_found=current.faces_found)
-    if result is not None:
-        result.before = located.aligned
-        result.photo = located.paste(result.aligned, reference=located.aligned if editor.paste_change else None)
-        result.edits = {name: blend for name, blend in plan}
-    return result, missing
+    return (editor.apply_filters(located, plan) if plan else None), missing

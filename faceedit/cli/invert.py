@@ -58,7 +58,7 @@ def _encode(args: argparse.Namespace):
 
     editor = FaceEditor.from_pretrained(args.model, device=args.device, use_lpips=not args.no_lpips)
     frame_every = max(args.steps // 60, 1) if getattr(args, "video", False) else None
-    bar = None if args.no_progress else _progress_bar()
+    bar = None if args.no_progress else _ProgressBar()
     try:
         face = editor.encode(args.photo, method=args.method, steps=args.steps, pti_steps=args.pti_steps,
                              face=args.face, seed=args.seed, frame_every=frame_every, progress=bar)
@@ -68,7 +68,7 @@ def _encode(args: argparse.Namespace):
     return editor, face
 
 
-class _progress_bar:
+class _ProgressBar:
     """A tqdm bar driven by FaceEditor's (fraction, message) progress callback."""
 
     def __init__(self):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -47,9 +47,10 @@ class FaceEditor:
         paste_change: bool = True,  # paste only the edit's change into photos (keeps their detail); False = the render
     ):
         self.generator = generator
+        self._fingerprint: Optional[str] = None  # the generator's, hashed once on first need
         self.directions: Dict[str, object] = dict(directions or {})
         for direction in self.directions.values():
-            direction.check_generator(generator)
+            direction.check_generator(generator, self.fingerprint)
         self.encoder = encoder
         self.filters: Dict[str, object] = dict(filters or {})
         self.perceptual = perceptual
@@ -81,7 +82,7 @@ class FaceEditor:
 
         G = load_generator(model, device=device, download=download)
         name = Path(str(model)).name
-        directions = {n: load_bundled_direction(name, n, generator=G) for n in bundled_directions(name)}
+        directions = {n: load_bundled_direction(name, n) for n in bundled_directions(name)}  # checked by __init__
         filters = {n: Filter.load(n, model=name, device=G.device) for n in bundled_filters(name)}
         encoder = load_encoder_for(name, device=G.device)
         perceptual = load_lpips(device=G.device) if use_lpips else None
@@ -89,6 +90,13 @@ class FaceEditor:
                    model_name=name)
 
     # ------------------------------------------------------------------ what it can do
+
+    @property
+    def fingerprint(self) -> str:
+        """``generator.fingerprint()``, computed once (the editor does not change the generator's weights)."""
+        if self._fingerprint is None:
+            self._fingerprint = self.generator.fingerprint()
+        return self._fingerprint
 
     @property
     def resolution(self) -> int:
@@ -115,13 +123,13 @@ class FaceEditor:
                        f"fit one with `faceedit directions fit` and pass it in directions=")
 
     def add_direction(self, direction, name: Optional[str] = None) -> None:
-        """Make a direction fitted on this generator available to :meth:`edit` by ``name`` (default: its file stem
-        or attribute). The attributes' preferred directions stay as they are.
+        """Make a direction fitted on this generator available to :meth:`edit` by ``name`` (default: its
+        attribute). The attributes' preferred directions stay as they are.
 
         Raises:
             ModelMismatchError: the direction was fitted on another generator.
         """
-        direction.check_generator(self.generator)
+        direction.check_generator(self.generator, self.fingerprint)
         self.directions[name or direction.attribute] = direction
 
     @property
@@ -148,16 +156,25 @@ class FaceEditor:
         Raises:
             InvalidImageError: not a usable image. NoFaceFoundError: no face. IndexError: fewer faces than asked.
         """
+        faces = self.locate_all(image, aligned=aligned)
+        if not 0 <= face < len(faces):
+            raise IndexError(f"face {face} asked for, but the photo has {len(faces)} face(s), numbered 0 (largest) "
+                             f"to {len(faces) - 1}")
+        return faces[face]
+
+    def locate_all(self, image: Image, aligned: bool = False) -> List[LocatedFace]:
+        """Every face of a photo, aligned, largest first (one detection pass for all of them).
+
+        Raises:
+            InvalidImageError: not a usable image. NoFaceFoundError: no face.
+        """
         from faceedit.alignment import load_image
 
         photo = load_image(image)
         if aligned:
-            return LocatedFace(photo=photo, aligned=_resize(photo, self.resolution), face=None, faces_found=1)
+            return [LocatedFace(photo=photo, aligned=_resize(photo, self.resolution), face=None, faces_found=1)]
         faces = self.aligner.align_all(photo)
-        if not 0 <= face < len(faces):
-            raise IndexError(f"face {face} asked for, but the photo has {len(faces)} face(s), numbered 0 (largest) "
-                             f"to {len(faces) - 1}")
-        return LocatedFace(photo=photo, aligned=faces[face].image, face=faces[face], faces_found=len(faces))
+        return [LocatedFace(photo=photo, aligned=f.image, face=f, faces_found=len(faces)) for f in faces]
 
     def encode(
         self,
@@ -253,19 +270,37 @@ class FaceEditor:
         aligned: bool = False,  # the image is already an aligned crop
     ) -> EditResult:
         """The instant path: one forward pass of a distilled filter on the aligned face, pasted back."""
+        return self.apply_filters(image, [(name, strength)], face=face, aligned=aligned)
+
+    def apply_filters(
+        self,
+        image: Union[Image, LocatedFace],  # a photo, or a face from locate()/encode()/sample()
+        filters: Sequence[Tuple[str, float]],  # (filter name, strength in [0, 1]) applied in this order
+        face: int = 0,  # which face of a photo, largest first
+        aligned: bool = False,  # the image is already an aligned crop
+    ) -> EditResult:
+        """Several filters one after another on the aligned crop (e.g. older, then more masculine); the result
+        is pasted into the photo once."""
+        located = image if isinstance(image, LocatedFace) else self.locate(image, face=face, aligned=aligned)
+        crop = located.aligned
+        for name, strength in filters:
+            crop = self._filter_crop(crop, name, strength)
+        photo = located.paste(crop, reference=located.aligned if self.paste_change else None)
+        return EditResult(aligned=crop, photo=photo, before=located.aligned,
+                          edits={name: float(strength) for name, strength in filters})
+
+    def _filter_crop(self, crop: np.ndarray, name: str, strength: float) -> np.ndarray:
+        """``crop + strength * (filter(crop) - crop)`` at the crop's own size."""
         if name not in self.filters:
             have = ", ".join(sorted(self.filters)) or "none"
             raise KeyError(f"no filter {name!r} for {self.model_name or 'this model'} (it has: {have}); train one with "
                            f"`faceedit distill train`")
         if not 0.0 <= strength <= 1.0:
             raise ValueError(f"filter strength must be between 0 and 1, got {strength}")
-        located = image if isinstance(image, LocatedFace) else self.locate(image, face=face, aligned=aligned)
         flt = self.filters[name]
-        source = _resize(located.aligned, flt.resolution)
+        source = _resize(crop, flt.resolution)
         out = source.astype(np.float32) + strength * (flt.apply_crop(source).astype(np.float32) - source)
-        crop = _resize(np.uint8(np.clip(np.rint(out), 0, 255)), located.aligned.shape[0])
-        photo = located.paste(crop, reference=located.aligned if self.paste_change else None)
-        return EditResult(aligned=crop, photo=photo, before=located.aligned, edits={name: strength})
+        return _resize(np.uint8(np.clip(np.rint(out), 0, 255)), crop.shape[0])
 
 
 def _resize(image: np.ndarray, size: int) -> np.ndarray:

@@ -106,3 +106,29 @@ def test_a_direction_for_another_generator_is_refused(editor):
 def test_a_located_crop_pastes_into_its_photo():
     crop = np.zeros((8, 8, 3), np.uint8)
     assert LocatedFace(photo=crop, aligned=crop).paste(crop + 5).mean() == 5
+
+
+def test_every_face_is_located_in_one_pass(editor, astronaut):
+    faces = editor.locate_all(astronaut)
+    assert len(faces) == faces[0].faces_found >= 1
+    np.testing.assert_array_equal(editor.locate(astronaut, face=len(faces) - 1).aligned, faces[-1].aligned)
+
+
+def test_the_generator_is_hashed_once_for_all_directions(editor, monkeypatch):
+    G = editor.generator
+    calls = []
+    original = type(G).fingerprint
+    monkeypatch.setattr(type(G), "fingerprint", lambda self: calls.append(1) or original(self))
+    again = FaceEditor(G, directions=editor.directions)
+    again.add_direction(editor.direction_for("smile"), name="smile-again")
+    assert len(editor.directions) >= 5 and len(calls) == 1
+
+
+def test_filters_chain_on_the_crop():
+    G = tiny_generator(resolution=16)
+    editor = FaceEditor(G, filters={"darker": tiny_filter(resolution=16), "dim": tiny_filter(resolution=16)})
+    crop = np.full((16, 16, 3), 180, np.uint8)
+    one = editor.apply_filter(crop, "darker", aligned=True)
+    two = editor.apply_filters(crop, [("darker", 1.0), ("dim", 0.5)], aligned=True)
+    assert two.aligned.mean() < one.aligned.mean() and two.edits == {"darker": 1.0, "dim": 0.5}
+    assert (two.before == crop).all()
