@@ -6,7 +6,7 @@ of renders, so the renderer's cost is measured separately (`bench_synthfaces.py`
 NVIDIA's Generator and Discriminator built with the same configuration, interleaved with ours
 round by round, and the ratio is reported from the same run.
 
-    python benchmarks/bench_trainer.py --preset synthfaces-64 --steps 24 --rounds 3 \
+    python benchmarks/bench_trainer.py --preset synthfaces-64 --steps 32 --rounds 3 --precisions fp32,bf16 \
         [--nvidia-src /path/to/stylegan2-ada-pytorch]
 """
 
@@ -96,6 +96,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--nvidia-src", default=None, help="checkout of NVlabs/stylegan2-ada-pytorch")
+    parser.add_argument("--precisions", default="fp32,bf16",
+                        help="comma-separated trainer precisions to compare in the same run (fp32, bf16)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -108,8 +110,10 @@ def main() -> int:
     real, _ = render_batch(cfg.batch_size, seed=0, resolution=cfg.resolution)
     contenders = {}
     with tempfile.TemporaryDirectory() as tmp:
-        trainer = Trainer(tmp, cfg, device="cpu", data=FixedBatch(real), progress=False)
-        contenders["faceedit"] = trainer.step
+        for precision in args.precisions.split(","):
+            trainer = Trainer(f"{tmp}/{precision}", cfg.replace(precision=precision), device="cpu",
+                              data=FixedBatch(real), progress=False)
+            contenders[f"faceedit {precision}"] = trainer.step
         if args.nvidia_src:
             contenders["NVIDIA networks"] = nvidia_step_fn(args.nvidia_src, cfg, real)
         for fn in contenders.values():  # warm-up
@@ -129,8 +133,10 @@ def main() -> int:
     print("|---|---|")
     for name, seconds in best.items():
         print(f"| {name} | {args.steps * cfg.batch_size / seconds:.1f} |")
-    if len(best) == 2:
-        print(f"\nfaceedit / NVIDIA speed ratio: {best['NVIDIA networks'] / best['faceedit']:.2f}x")
+    print()
+    for name in best:
+        if name != "faceedit fp32" and "faceedit fp32" in best:
+            print(f"{name} speed vs faceedit fp32: {best['faceedit fp32'] / best[name]:.2f}x")
     return 0
 
 

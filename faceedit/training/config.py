@@ -12,7 +12,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping
 
-__all__ = ["TrainingConfig", "PRESETS", "preset"]
+__all__ = ["TrainingConfig", "PRESETS", "PRECISIONS", "preset"]
+
+PRECISIONS = ("fp32", "bf16")
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class TrainingConfig:
     ema_kimg: float = -1.0  # EMA half-life in thousands of images; negative = batch_size * 10 / 32
     ema_rampup: float = 0.05  # EMA half-life at most this fraction of the images seen so far, 0 = no ramp-up
     seed: int = 0  # seed of weights, latents and noise
+    precision: str = "fp32"  # 'fp32', or 'bf16': G and D forward passes under bfloat16 autocast (weights, losses
+    # and R1 stay float32); about 2x faster convolutions on CPUs with AVX512-BF16/AMX and on recent GPUs
     # Monitoring.
     total_kimg: float = 1000.0  # stop after this many thousand images
     snapshot_kimg: float = 10.0  # checkpoint every this many thousand images
@@ -67,6 +71,8 @@ class TrainingConfig:
             raise ValueError(f"r1_interval must be >= 0, got {self.r1_interval}")
         if not 0 <= self.style_mixing_prob <= 1:
             raise ValueError(f"style_mixing_prob must be in [0, 1], got {self.style_mixing_prob}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         for name in ("total_kimg", "snapshot_kimg", "sample_kimg"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
@@ -108,8 +114,9 @@ class TrainingConfig:
     def replace(self, **changes: Any) -> "TrainingConfig":
         return dataclasses.replace(self, **changes)
 
-    # Options that may change when a run is resumed (they do not change what a step computes).
-    RESUMABLE_CHANGES = ("total_kimg", "snapshot_kimg", "sample_kimg", "log_steps", "keep_checkpoints")
+    # Options that may change when a run is resumed: they do not change what a step computes, or (precision)
+    # only its rounding, so a long CPU run can switch to bf16 when it moves to faster hardware.
+    RESUMABLE_CHANGES = ("total_kimg", "snapshot_kimg", "sample_kimg", "log_steps", "keep_checkpoints", "precision")
 
 
 PRESETS: Dict[str, TrainingConfig] = {

@@ -1,8 +1,8 @@
 """StyleGAN2's discriminator (residual architecture), used only for training.
 
 Parameter names follow NVIDIA's ``training.networks.Discriminator`` so a trained discriminator
-can be compared with theirs. Runs in float32: at the resolutions we train on a CPU, mixed
-precision gains nothing and costs stability.
+can be compared with theirs. Its layers run in the dtype of their input; the trainer's
+``precision='bf16'`` runs it under bfloat16 autocast (see ``BENCHMARKS.md`` for the speed-up).
 """
 
 from __future__ import annotations

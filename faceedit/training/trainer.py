@@ -9,13 +9,14 @@ so an interrupted run produces the same weights as an uninterrupted one.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, ContextManager, Dict, List, Optional, Union
 
 import numpy as np
 import torch
@@ -133,8 +134,10 @@ class Trainer:
         self.G.requires_grad_(True)
         self.D.requires_grad_(False)
         z = torch.randn(batch, cfg.z_dim, device=self.device)  # [B, z_dim]
-        fake = self.G.synthesis(mixed_ws(self.G, z, cfg.style_mixing_prob), noise_mode="random")
-        loss_g = generator_loss(self.D(fake))
+        ws = mixed_ws(self.G, z, cfg.style_mixing_prob)  # [B, num_ws, w_dim], float32 (feeds w_avg)
+        with self._autocast():
+            fake_logits = self.D(self.G.synthesis(ws, noise_mode="random"))  # [B, 1]
+        loss_g = generator_loss(fake_logits.float())
         self.opt_G.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_G.step()
@@ -145,9 +148,12 @@ class Trainer:
         self.D.requires_grad_(True)
         with torch.no_grad():
             z = torch.randn(batch, cfg.z_dim, device=self.device)
-            fake = self.G.synthesis(mixed_ws(self.G, z, cfg.style_mixing_prob), noise_mode="random")
-        real_logits = self.D(real)  # [B, 1]
-        fake_logits = self.D(fake)  # [B, 1]
+            ws = mixed_ws(self.G, z, cfg.style_mixing_prob)
+            with self._autocast():
+                fake = self.G.synthesis(ws, noise_mode="random")  # [B, 3, R, R]
+        with self._autocast():
+            real_logits = self.D(real).float()  # [B, 1]
+            fake_logits = self.D(fake).float()  # [B, 1]
         loss_d = discriminator_loss(real_logits, fake_logits)
         self.opt_D.zero_grad(set_to_none=True)
         loss_d.backward()
@@ -156,6 +162,7 @@ class Trainer:
                      D_fake=float(fake_logits.detach().mean()))
 
         # Lazy R1: every r1_interval steps, a separate step on the gradient penalty scaled by the interval.
+        # Always float32: a second derivative through bfloat16 convolutions is too coarse to regularise with.
         if cfg.r1_interval > 0 and cfg.r1_weight > 0 and self.state.step % cfg.r1_interval == 0:
             real_in = real.detach().requires_grad_(True)
             penalty = r1_penalty(self.D(real_in), real_in)  # [B]
@@ -170,6 +177,12 @@ class Trainer:
         self.state.nimg += batch
         self._update_ema()
         return stats
+
+    def _autocast(self) -> ContextManager[Any]:
+        """bfloat16 autocast for ``precision='bf16'``; convolutions and matmuls run in bfloat16 inside."""
+        if self.config.precision == "bf16":
+            return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
 
     @torch.no_grad()
     def _update_ema(self) -> None:

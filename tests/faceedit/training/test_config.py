@@ -35,6 +35,7 @@ def test_round_trip_and_unknown_keys():
     ({"batch_size": 6}, "multiple of mbstd_group_size"),
     ({"style_mixing_prob": 1.5}, "style_mixing_prob"),
     ({"total_kimg": 0}, "total_kimg"),
+    ({"precision": "fp16"}, "precision must be one of fp32, bf16"),
 ])
 def test_invalid_values_are_named(changes, message):
     with pytest.raises(ValueError, match=message):

@@ -114,3 +114,23 @@ def test_time_suspended_with_sigstop_is_not_counted_as_training(tmp_path):
     assert time.monotonic() - start > 1.4
     assert trainer.state.train_seconds < 1.0
     assert signal.getsignal(signal.SIGCONT) is signal.SIG_DFL  # the handler is removed afterwards
+
+
+def test_bf16_step_computes_the_fp32_losses_up_to_rounding(tmp_path):
+    fp32 = _trainer(tmp_path / "fp32")
+    bf16 = _trainer(tmp_path / "bf16", TINY.replace(precision="bf16"))
+    torch.manual_seed(1)
+    a = fp32.step()
+    torch.manual_seed(1)
+    b = bf16.step()
+    for key in ("loss_G", "loss_D", "r1"):
+        assert b[key] == pytest.approx(a[key], rel=0.05, abs=0.02), key
+    assert all(p.dtype == torch.float32 for p in bf16.G.parameters())  # weights stay float32
+
+
+def test_a_run_may_switch_to_bf16_when_resumed(tmp_path):
+    trainer = _trainer(tmp_path / "run")
+    trainer.train(max_steps=2)
+    resumed = _trainer(tmp_path / "run", TINY.replace(precision="bf16"))
+    assert resumed.state.step == 2 and resumed.config.precision == "bf16"
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["config"]["precision"] == "bf16"
