@@ -53,10 +53,14 @@ class Trainer:
         device: Union[str, torch.device, None] = None,  # None = CUDA when available, else CPU
         data: Any = None,  # object with .batch(index, batch_size) -> [B, 3, R, R]; None = from config.data
         progress: bool = True,  # show a progress bar
+        channels_last: Optional[bool] = None,  # D in channels-last memory format; None = on CPU, where oneDNN's
+        # convolutions are faster that way (changes rounding only, so a run may resume either way)
     ):
         self.run_dir = Path(run_dir)
         self.device = resolve_device(device)
         self.progress = progress
+        use_channels_last = self.device.type == "cpu" if channels_last is None else channels_last
+        self.memory_format = torch.channels_last if use_channels_last else torch.contiguous_format
         checkpoint = latest_checkpoint(self.run_dir)
         self.config = self._resolve_config(config, checkpoint)
         cfg = self.config
@@ -64,7 +68,7 @@ class Trainer:
 
         torch.manual_seed(cfg.seed)
         self.G = Generator(**cfg.generator_kwargs()).to(self.device).train()
-        self.D = Discriminator(**cfg.discriminator_kwargs()).to(self.device).train()
+        self.D = Discriminator(**cfg.discriminator_kwargs()).to(self.device, memory_format=self.memory_format).train()
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         betas = (float(cfg.adam_beta1), float(cfg.adam_beta2))
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.g_lr, betas=betas, eps=1e-8)
@@ -128,6 +132,7 @@ class Trainer:
         cfg = self.config
         batch = cfg.batch_size
         real = self.data.batch(self.state.step, batch).to(self.device, torch.float32)  # [B, 3, R, R]
+        real = real.contiguous(memory_format=self.memory_format)
         stats: Dict[str, float] = {}
 
         # G: make D call fakes real. D's weights need no gradient here.

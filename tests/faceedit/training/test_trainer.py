@@ -134,3 +134,18 @@ def test_a_run_may_switch_to_bf16_when_resumed(tmp_path):
     resumed = _trainer(tmp_path / "run", TINY.replace(precision="bf16"))
     assert resumed.state.step == 2 and resumed.config.precision == "bf16"
     assert json.loads((tmp_path / "run" / "run.json").read_text())["config"]["precision"] == "bf16"
+
+
+def test_channels_last_discriminator_computes_the_same_step(tmp_path):
+    plain = Trainer(tmp_path / "plain", TINY, device="cpu", progress=False, channels_last=False)
+    fast = Trainer(tmp_path / "fast", TINY, device="cpu", progress=False, channels_last=True)
+    assert fast.D.b16.conv0.weight.is_contiguous(memory_format=torch.channels_last)
+    torch.manual_seed(1)
+    a = plain.step()
+    torch.manual_seed(1)
+    b = fast.step()
+    for key in a:
+        assert b[key] == pytest.approx(a[key], rel=1e-4, abs=1e-5), key
+    fast.save()
+    resumed = Trainer(tmp_path / "fast", TINY, device="cpu", progress=False, channels_last=False)
+    _assert_same_weights(resumed.D, fast.D)
