@@ -1,4 +1,4 @@
-"""Speed of distilled filters against the inversion route, and of paired-dataset generation.
+"""Speed of distilled filters, and against the inversion route (dataset generation: `bench_dataset.py`).
 
 1. Filter latency per image (batch 1) at 64, 256 and 512 pixels: PyTorch eager and onnxruntime,
    for the filter architecture that `faceedit distill train` builds by default (weights do not
@@ -6,8 +6,6 @@
 2. The inversion route on the same machine, in the same run: align -> W+ projection (the given
    number of steps) -> edit -> synthesis -> paste back, for one photo at the generator's resolution;
    reported as the speed-up of the filter (align + filter + paste back) over it.
-3. Dataset generation: pairs/s of `distill.dataset.make_dataset` against the generator's own
-   images/s at the same batch size (a pair costs two images, so the ceiling is 0.5 pairs per image-time).
 
 Timings interleave the alternatives round by round and report medians, so machine noise hits all
 of them alike.
@@ -115,28 +113,6 @@ def main() -> int:
                              speedup=round(inversion_ms / filter_ms, 1))
     print(json.dumps(results["routes"]))
 
-    # Dataset generation against the generator's own images/s, same batch size.
-    from distill.dataset import PairSpec, make_dataset
-
-    batch, rounds, shard = 32, 6, 128
-    gen_seconds = pair_seconds = 0.0
-    pairs = 0
-    z = torch.randn(batch, G.z_dim)
-    spec = PairSpec(direction="age", num_seeds=rounds * shard, shard_seeds=shard, batch_size=batch)
-    for r in range(rounds):  # interleaved: the generator alone (a pair's worth of images), then one shard of pairs
-        t = time.perf_counter()
-        for _ in range(2 * shard // batch):
-            G.synthesis(G.mapping(z, None), noise_mode="const")
-        gen_seconds += time.perf_counter() - t
-        made = make_dataset(tmp / "pairs", G, age, spec, rank=r, world=rounds, progress=False)  # shard r only
-        pair_seconds += made["seconds"]
-        pairs += made["pairs"]
-    images_per_s = rounds * 2 * shard / gen_seconds
-    pairs_per_s = pairs / pair_seconds
-    results["dataset"] = dict(generator_images_per_s=round(images_per_s, 1), pairs_per_s=round(pairs_per_s, 1),
-                              pairs_per_image_time=round(pairs_per_s / images_per_s, 3), batch=batch,
-                              pairs=pairs)
-    print(json.dumps(results["dataset"]))
     write_json(args.json, results)
     return 0
 

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from faceedit.utils.files import atomic_write_bytes, atomic_write_text
+from faceedit.utils.png import png_bytes
 
 __all__ = ["PairSpec", "make_dataset", "read_pairs", "export_folders", "dataset_status", "DATASET_FORMAT"]
 
@@ -80,14 +81,6 @@ def _tar_member(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     info = tarfile.TarInfo(name)
     info.size, info.mtime, info.mode, info.uid, info.gid, info.uname, info.gname = len(data), 0, 0o644, 0, 0, "", ""
     tar.addfile(info, io.BytesIO(data))
-
-
-def _png(image: np.ndarray) -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG", compress_level=1)  # fast; still lossless and deterministic
-    return buffer.getvalue()
 
 
 def _seed_draws(G, seeds: List[int], spec: "PairSpec"):
@@ -147,23 +140,19 @@ def _encode_batch(seeds, img_a, img_b, alphas, keep, scores_a, scores_b) -> List
         if scores_a is not None:
             record["scores_a"] = {k: round(float(v[i]), 5) for k, v in scores_a.items() if "=" not in k}
             record["scores_b"] = {k: round(float(v[i]), 5) for k, v in scores_b.items() if "=" not in k}
-        members += [(f"{key}.a.png", _png(img_a[i])), (f"{key}.b.png", _png(img_b[i])),
+        members += [(f"{key}.a.png", png_bytes(img_a[i])), (f"{key}.b.png", png_bytes(img_b[i])),
                     (f"{key}.json", (json.dumps(record, sort_keys=True) + "\n").encode())]
     return members
 
 
 def _write_shard(out: Path, index: int, G, direction, spec: PairSpec, classifier, bar) -> Dict:
-    from concurrent.futures import ThreadPoolExecutor
-
     from faceedit.utils.images import images_from_tensor
 
     start, stop = spec.shard_range(index)
     buffer = io.BytesIO()
     kept = rejected = 0
-    # PNG encoding (zlib releases the GIL) of one batch overlaps the synthesis of the next.
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar, \
-            ThreadPoolExecutor(max_workers=1) as encoder:
-        pending = None
+    # PNG encoding runs inline: in a thread beside torch's it measured slower on 2 cores (BENCHMARKS.md).
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         for lo in range(start, stop, spec.batch_size):
             seeds = list(range(lo, min(lo + spec.batch_size, stop)))
             a, b, alphas = render_pairs(G, direction, spec, seeds)
@@ -174,16 +163,12 @@ def _write_shard(out: Path, index: int, G, direction, spec: PairSpec, classifier
                 keep = _keep(spec, scores_a, scores_b, alphas)
             kept += int(keep.sum())
             rejected += int((~keep).sum())
-            if pending is not None:
-                for name, data in pending.result():
-                    _tar_member(tar, name, data)
-            pending = encoder.submit(_encode_batch, seeds, images_from_tensor(a), images_from_tensor(b), alphas,
-                                     keep, scores_a, scores_b)
+            members = _encode_batch(seeds, images_from_tensor(a), images_from_tensor(b), alphas, keep, scores_a,
+                                    scores_b)
+            for name, data in members:
+                _tar_member(tar, name, data)
             bar.update(len(seeds))
             bar.set_postfix(kept=kept)
-        if pending is not None:
-            for name, data in pending.result():
-                _tar_member(tar, name, data)
     data = buffer.getvalue()
     atomic_write_bytes(out / f"shard-{index:06d}.tar", data)
     summary = dict(shard=index, seeds=[start, stop], pairs=kept, rejected=rejected,
