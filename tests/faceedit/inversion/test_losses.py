@@ -60,3 +60,10 @@ def test_noise_regularisation_penalises_smooth_noise_and_normalisation():
     assert (noise_regularization([smooth]) > 10 * noise_regularization([white])).all()
     with pytest.raises(ValueError, match="at least one"):
         noise_regularization([])
+
+
+def test_noise_regularisation_of_stacked_maps_is_the_sum_over_maps():
+    generator = torch.Generator().manual_seed(0)
+    maps = [torch.randn(2, 1, r, r, generator=generator, dtype=torch.float64) for r in (4, 8, 16, 16, 32, 64)]
+    separately = sum(noise_regularization([m]) for m in maps)
+    assert torch.allclose(noise_regularization(maps), separately, atol=1e-12)
