@@ -125,6 +125,7 @@ def test_bf16_step_computes_the_fp32_losses_up_to_rounding(tmp_path):
     b = bf16.step()
     for key in ("loss_G", "loss_D", "r1"):
         assert b[key] == pytest.approx(a[key], rel=0.05, abs=0.02), key
+    assert b["loss_D"] != a["loss_D"]  # bfloat16 really ran: its rounding shows
     assert all(p.dtype == torch.float32 for p in bf16.G.parameters())  # weights stay float32
 
 
