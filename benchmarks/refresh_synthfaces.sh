@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Re-export the bundled synthfaces-64 from its training run and re-measure everything bundled with it:
 # the quality report, the progress pictures, the training record, and the bundled directions (refitted,
-# judged and replaced, since they are tied to the generator's weights). About 10 minutes on 2 CPU cores.
+# judged and replaced, since they are tied to the generator's weights) and the latent encoder (retrained and
+# re-measured: benchmarks/encoder_synthfaces.sh). About 45 minutes on 2 CPU cores.
 #
 #   bash benchmarks/refresh_synthfaces.sh [RUN_DIR]
 set -euo pipefail
@@ -16,3 +17,4 @@ python benchmarks/quality_synthfaces.py --model synthfaces-64 --n 10000 \
 python benchmarks/directions_synthfaces.py --model synthfaces-64 --n 20000 --eval-n 1000 \
     --work runs/directions-synthfaces-64 --json benchmarks/results/directions_synthfaces-64.json \
     --images docs/images --bundle
+bash benchmarks/encoder_synthfaces.sh

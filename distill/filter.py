@@ -104,12 +104,14 @@ class Filter:
 
     # ------------------------------------------------------------------ files
 
-    def save_pretrained(self, directory: Union[str, Path]) -> Path:
+    def save_pretrained(self, directory: Union[str, Path], dtype: torch.dtype = torch.float32) -> Path:
+        """Write ``config.json`` + ``model.safetensors``; ``dtype`` float16 halves the size (loading casts back)."""
         from faceedit.utils.model_folder import write_model_folder
 
         config = {"format": FILTER_FORMAT, "format_version": FILTER_VERSION, "resolution": self.resolution,
                   "architecture": self.architecture, "metadata": self.metadata}
-        return write_model_folder(directory, self.network.state_dict(), config)
+        tensors = {k: v.to(dtype) if v.is_floating_point() else v for k, v in self.network.state_dict().items()}
+        return write_model_folder(directory, tensors, config)
 
     @classmethod
     def from_pretrained(cls, directory: Union[str, Path], device: Union[str, torch.device, None] = None) -> "Filter":
@@ -118,7 +120,7 @@ class Filter:
         config, state = read_model_folder(directory, FILTER_FORMAT, FILTER_VERSION, "filter",
                                           "train one with `faceedit distill train`")
         network = build_generator(**config["architecture"])
-        network.load_state_dict(state, strict=True)
+        network.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()}, strict=True)
         return cls(network, config["resolution"], config["architecture"], config.get("metadata")).to(device or "cpu")
 
     @classmethod

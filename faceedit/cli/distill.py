@@ -22,10 +22,14 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
     tr.add_argument("--steps", type=int, default=None, help="total steps (default: the run's, or 4000)")
     tr.add_argument("--batch-size", type=int, default=None)
     tr.add_argument("--ngf", type=int, default=None, help="generator width (default 16)")
+    tr.add_argument("--n-downsampling", type=int, default=None,
+                    help="downsamplings of the global generator (default 4; 3 suits 64x64 faces)")
     tr.add_argument("--n-blocks", type=int, default=None, help="residual blocks (default 6)")
     tr.add_argument("--generator", choices=["global", "local"], default=None)
     tr.add_argument("--seed", type=int, default=None)
     tr.add_argument("--held-out", type=int, default=None, help="last pairs kept out of training (default 64)")
+    tr.add_argument("--dtype", choices=["float32", "float16"], default="float32",
+                    help="weights of the --out filter (float16 halves the size)")
     tr.add_argument("--max-minutes", type=float, default=None, help="stop after this long (resume later)")
     tr.add_argument("--device", default="auto")
     tr.add_argument("--no-progress", action="store_true")
@@ -61,7 +65,7 @@ def run_train(args: argparse.Namespace) -> int:
     base = (FilterTrainingConfig(**json.loads(saved.read_text())["config"]) if saved.is_file()
             else FilterTrainingConfig())
     changes = {k: v for k, v in dict(steps=args.steps, batch_size=args.batch_size, ngf=args.ngf,
-                                     n_blocks=args.n_blocks, generator=args.generator, seed=args.seed,
+                                     n_downsampling=args.n_downsampling, n_blocks=args.n_blocks, generator=args.generator, seed=args.seed,
                                      held_out=args.held_out).items()
                if v is not None}
     config = FilterTrainingConfig(**{**base.to_dict(), **changes})
@@ -80,7 +84,9 @@ def run_train(args: argparse.Namespace) -> int:
               f"command to resume")
         return 0
     if args.out and trainer.rank == 0:
-        flt.save_pretrained(args.out)
+        import torch
+
+        flt.save_pretrained(args.out, dtype=getattr(torch, args.dtype))
     print(f"faceedit distill train: {trainer.state.step} steps, {trainer.state.train_seconds / 60:.1f} min"
           + (f" -> {args.out}" if args.out else f"; filter in {args.run_dir}/checkpoints/*/filter"))
     return 0

@@ -51,6 +51,8 @@ class FaceEditor:
         self.directions: Dict[str, object] = dict(directions or {})
         for direction in self.directions.values():
             direction.check_generator(generator, self.fingerprint)
+        if encoder is not None:
+            encoder.check_generator(generator, self.fingerprint)
         self.encoder = encoder
         self.filters: Dict[str, object] = dict(filters or {})
         self.perceptual = perceptual
@@ -208,7 +210,7 @@ class FaceEditor:
         report(0.0, f"inverting ({method})")
         inversion = invert(self.generator, tensor_from_images(located.aligned), method=method, encoder=self.encoder,
                            steps=steps, pti_steps=pti_steps, seed=seed, perceptual=self.perceptual, progress=False,
-                           callback=on_step, frame_every=frame_every)
+                           callback=on_step, frame_every=frame_every, fingerprint=self.fingerprint)
         reconstruction = images_from_tensor(inversion.synthesis(self.generator))[0]
         report(1.0, f"inverted in {inversion.seconds:.1f} s")
         return EncodedFace(photo=located.photo, aligned=located.aligned, face=located.face,

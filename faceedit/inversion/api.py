@@ -50,7 +50,10 @@ class Inversion:
 
 
 def load_encoder_for(model: str, device: Union[str, torch.device, None] = None):
-    """The latent encoder bundled for a model name (``faceedit/assets/MODEL-encoder``), or None."""
+    """The latent encoder bundled for a model name (``faceedit/assets/MODEL-encoder``), or None.
+
+    It is checked against the generator where it is used (``invert``, ``FaceEditor``), not here.
+    """
     from faceedit.hub.registry import ASSETS_DIR
     from faceedit.inversion.encoder import LatentEncoder
 
@@ -72,6 +75,7 @@ def invert(
     perceptual=None,  # perceptual distance for projection and tuning (e.g. LPIPS), None = pixel + MS-SSIM only
     progress: bool = True,  # show progress bars
     callback: Optional[Callable[[str, int, int], None]] = None,  # called with (stage, step, steps) after each step
+    fingerprint: Optional[str] = None,  # G.fingerprint() when the caller has it (checks the encoder without rehashing)
 ) -> Inversion:
     """Find the latent of an aligned face with the chosen method.
 
@@ -87,6 +91,8 @@ def invert(
     if needs_encoder and encoder is None:
         raise ModelNotFoundError(f"method {method!r} needs a latent encoder for this generator and none was given; "
                                  f"use method 'w+' or train one with `faceedit train-encoder`")
+    if encoder is not None:
+        encoder.check_generator(G, fingerprint)
     start = time.monotonic()
     target = (image.unsqueeze(0) if image.ndim == 3 else image).to(G.device).float()
     w_init = None

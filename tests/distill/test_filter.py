@@ -22,6 +22,17 @@ def test_crop_in_crop_out_and_save_load(tmp_path):
         Filter.load("sepia")
 
 
+def test_float16_files_are_half_the_size_and_filter_alike(tmp_path):
+    flt = tiny_filter(resolution=16)
+    flt.save_pretrained(tmp_path / "f32")
+    flt.save_pretrained(tmp_path / "f16", dtype=torch.float16)
+    size = lambda d: (tmp_path / d / "model.safetensors").stat().st_size  # noqa: E731
+    assert size("f16") < 0.6 * size("f32")
+    crop = np.random.RandomState(0).randint(0, 256, (16, 16, 3), dtype=np.uint8)
+    difference = np.abs(Filter.load(tmp_path / "f16")(crop).astype(int) - flt(crop).astype(int))
+    assert difference.max() <= 2  # float16 weights: at most a rounding step or two in 8-bit output
+
+
 def test_whole_photo_is_aligned_filtered_and_pasted_back():
     skimage_data = pytest.importorskip("skimage.data")
     pytest.importorskip("dlib")

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from faceedit.cli.main import main
@@ -12,10 +13,14 @@ def test_dataset_train_apply_export_end_to_end(tmp_path, capsys):
     assert main(["dataset", "make", "--direction", "age-orth-gender", "--seeds", "0-11", "--shard-seeds", "6",
                  "--out", str(data), "--no-progress"]) == 0
     run = ["distill", "train", "--data", str(data), "--run-dir", str(tmp_path / "run"), "--steps", "2",
-           "--batch-size", "2", "--ngf", "4", "--n-blocks", "1", "--held-out", "4",
-           "--out", str(tmp_path / "older-filter"), "--no-progress"]
+           "--batch-size", "2", "--ngf", "4", "--n-downsampling", "2", "--n-blocks", "1", "--held-out", "4",
+           "--out", str(tmp_path / "older-filter"), "--dtype", "float16", "--no-progress"]
     assert main(run) == 0
-    assert (tmp_path / "older-filter" / "config.json").is_file()
+    from distill.filter import Filter
+
+    saved = Filter.load(tmp_path / "older-filter")
+    assert saved.architecture["n_downsampling"] == 2
+    assert all(p.dtype == torch.float32 for p in saved.network.parameters())  # stored float16, loaded float32
     photo = tmp_path / "astronaut.png"
     Image.fromarray(skimage_data.astronaut()).save(photo)
     assert main(["filters", "apply", str(photo), "--filter", str(tmp_path / "older-filter"), "--out",

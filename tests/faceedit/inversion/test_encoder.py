@@ -50,3 +50,33 @@ def test_save_load_round_trip_and_settings_guard(G, tmp_path):
     with pytest.raises(ValueError, match="other settings"):
         train_encoder(G, tmp_path / "run", steps=3, batch_size=8, image_weight=0.0,
                       encoder_kwargs=dict(channel_base=256, channel_max=16), progress=False)
+
+
+def test_an_encoder_refuses_a_generator_it_was_not_trained_for(G, tmp_path):
+    from faceedit.errors import ModelMismatchError
+    from faceedit.inversion.api import invert
+
+    encoder = train_encoder(G, tmp_path / "run", steps=1, batch_size=2, image_weight=0.0,
+                            encoder_kwargs=dict(channel_base=256, channel_max=16), progress=False)
+    encoder.check_generator(G)  # the generator it was trained for
+    other = tiny_generator(seed=3)  # same shapes, other weights
+    image = torch.zeros(1, 3, G.img_resolution, G.img_resolution)
+    with pytest.raises(ModelMismatchError, match="other generator weights"):
+        invert(other, image, method="encoder", encoder=encoder, progress=False)
+    wider = LatentEncoder(G.img_resolution, G.num_ws + 1, G.w_dim, channel_base=256, channel_max=16)
+    with pytest.raises(ModelMismatchError, match="train one for it"):
+        wider.check_generator(G)
+
+
+def test_an_encoder_of_the_old_format_asks_to_be_trained_again(G, tmp_path):
+    import json
+
+    from faceedit.errors import CheckpointFormatError
+
+    encoder = LatentEncoder(G.img_resolution, G.num_ws, G.w_dim, channel_base=256, channel_max=16)
+    folder = encoder.save_pretrained(tmp_path / "enc")
+    config = json.loads((folder / "config.json").read_text())
+    config["format_version"] = 1
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointFormatError, match="train it again"):
+        LatentEncoder.from_pretrained(folder)

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Train the latent encoder bundled with synthfaces-64 against the *bundled* generator, then measure every
+# inversion method (benchmarks/inversion_synthfaces.py). The encoder is tied to the generator's weights, so
+# this runs again after every export (benchmarks/refresh_synthfaces.sh calls it). The run folder is named
+# after the generator's fingerprint: an interrupted run of this script resumes, a new export starts afresh.
+# About 35 minutes on 2 CPU cores.
+#
+#   bash benchmarks/encoder_synthfaces.sh [STEPS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STEPS=${1:-2000}
+FP=$(python -c "import faceedit; print(faceedit.load_generator('synthfaces-64').fingerprint()[:12])")
+faceedit train-encoder --model synthfaces-64 --run-dir "runs/encoder-synthfaces-64-$FP" --steps "$STEPS" \
+    --out faceedit/assets/synthfaces-64-encoder --dtype float16 --no-progress
+python benchmarks/inversion_synthfaces.py --model synthfaces-64 --n 8 \
+    --json benchmarks/results/inversion_synthfaces-64.json --images docs/images
