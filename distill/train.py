@@ -1,8 +1,10 @@
 """Training a Pix2PixHD filter on a paired dataset, on one CPU/GPU or many (``torchrun``, DDP).
 
 Losses (Pix2PixHD): LSGAN on multi-scale PatchGAN discriminators conditioned on the input,
-discriminator feature matching, L1 to the target, and LPIPS-VGG16 when its weights are in the cache
-(``faceedit models fetch vgg16-lpips``; without them the L1 term carries the reconstruction).
+discriminator feature matching, L1 to the target, and a perceptual term: LPIPS-VGG16 when its weights
+are in the cache (``faceedit models fetch vgg16-lpips``; without them the L1 term carries the
+reconstruction), or the same recipe over an attribute classifier's feature maps (``perceptual=
+'synthfaces-labeler'``, :mod:`faceedit.attributes.perceptual`). Pairs are mirrored left-right at random.
 
 Batch ``k`` of the run is drawn from ``(seed, k)``, each DDP rank taking its own slice of it, so a
 resumed run continues exactly as if it had never stopped. Checkpoints (``checkpoints/step-*``, the
@@ -47,7 +49,11 @@ class FilterTrainingConfig:
     num_d: int = 2  # discriminator scales
     lambda_fm: float = 10.0  # feature-matching weight
     lambda_l1: float = 10.0  # L1 weight
-    lambda_lpips: float = 10.0  # LPIPS weight (when its weights are available)
+    lambda_lpips: float = 10.0  # weight of the perceptual term (when there is one, see `perceptual`)
+    perceptual: str = "lpips"  # 'lpips' (VGG16 LPIPS when its weights are cached, else no perceptual term),
+    # 'none', or an attribute classifier (bundled name or folder) whose feature maps give an LPIPS-like distance
+    # (faceedit.attributes.perceptual; e.g. 'synthfaces-labeler' for synthfaces generators)
+    flip: bool = True  # mirror a random half of each batch left-right (the same mirror for a pair's A and B)
     lr: float = 2e-4  # Adam learning rate of both networks
     beta1: float = 0.5
     beta2: float = 0.999
@@ -68,6 +74,15 @@ class FilterTrainingConfig:
 
     def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)
+
+    @classmethod
+    def from_saved(cls, saved: Dict[str, Any]) -> "FilterTrainingConfig":
+        """The config of a saved run; settings added since it was saved take the values it trained with."""
+        return cls(**{**LEGACY_SETTINGS, **saved})
+
+
+# What runs saved before a setting existed were trained with (so they resume unchanged).
+LEGACY_SETTINGS: Dict[str, Any] = {"perceptual": "lpips", "flip": False}
 
 
 def load_pairs(dataset: Union[str, Path]):
@@ -109,10 +124,10 @@ class FilterTrainer:
         self.rank, self.world = _dist_rank_world()
         saved = self.run_dir / RUN_CONFIG
         if config is None:
-            config = (FilterTrainingConfig(**json.loads(saved.read_text())["config"]) if saved.is_file()
+            config = (FilterTrainingConfig.from_saved(json.loads(saved.read_text())["config"]) if saved.is_file()
                       else FilterTrainingConfig())
         if saved.is_file():
-            old = json.loads(saved.read_text())["config"]
+            old = FilterTrainingConfig.from_saved(json.loads(saved.read_text())["config"]).to_dict()
             if {k: v for k, v in old.items() if k != "steps"} != {k: v for k, v in config.to_dict().items()
                                                                    if k != "steps"}:
                 raise ValueError(f"{self.run_dir} was started with another configuration; use a new folder (only "
@@ -141,9 +156,7 @@ class FilterTrainer:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.G_train, self.D_train = DDP(self.G, device_ids=ids), DDP(self.D, device_ids=ids)
         if perceptual is None and config.lambda_lpips:
-            from faceedit.inversion.lpips import load_lpips
-
-            perceptual = load_lpips(device=self.device)
+            perceptual = _perceptual_distance(config.perceptual, self.device)
         self.perceptual = perceptual
         self.state = TrainingState(step=0, nimg=0, train_seconds=0.0, config=config.to_dict())
         checkpoint = latest_checkpoint(self.run_dir)
@@ -165,9 +178,14 @@ class FilterTrainer:
 
         rng = np.random.RandomState(batch_seed(self.config.seed, step))
         index = rng.randint(0, self.num_train, size=self.config.batch_size)  # [B] over all ranks
+        mirror = rng.rand(self.config.batch_size) < 0.5  # [B] drawn whether or not used: same stream either way
         per_rank = self.config.batch_size // self.world
-        mine = torch.from_numpy(index[self.rank * per_rank:(self.rank + 1) * per_rank])
-        return _float(self.A[mine]).to(self.device), _float(self.B[mine]).to(self.device)
+        mine = slice(self.rank * per_rank, (self.rank + 1) * per_rank)
+        a, b = (_float(x[torch.from_numpy(index[mine])]) for x in (self.A, self.B))  # [B/world, 3, R, R]
+        if self.config.flip:
+            flipped = torch.from_numpy(mirror[mine]).view(-1, 1, 1, 1)
+            a, b = (torch.where(flipped, x.flip(-1), x) for x in (a, b))
+        return a.to(self.device), b.to(self.device)
 
     def step(self) -> Dict[str, float]:
         cfg = self.config
@@ -195,9 +213,9 @@ class FilterTrainer:
             stats = {name: float(value.detach()) for name, value in
                      (("loss_D", loss_d), ("loss_G_gan", loss_gan), ("loss_fm", loss_fm), ("loss_l1", loss_l1))}
             if self.perceptual is not None and cfg.lambda_lpips:
-                loss_lpips = self.perceptual(fake.float(), b).mean()
-                loss_g = loss_g + cfg.lambda_lpips * loss_lpips
-                stats["loss_lpips"] = float(loss_lpips.detach())
+                loss_perceptual = self.perceptual(fake.float(), b).mean()
+                loss_g = loss_g + cfg.lambda_lpips * loss_perceptual
+                stats["loss_perceptual"] = float(loss_perceptual.detach())
         self.opt_G.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_G.step()
@@ -249,7 +267,8 @@ class FilterTrainer:
         meta = dict(dataset=self.header.get("spec", {}), teacher=self.header.get("generator_name"),
                     teacher_fingerprint=self.header.get("generator_fingerprint"),
                     training_steps=self.state.step, training_seconds=round(self.state.train_seconds, 1),
-                    training_config=self.config.to_dict(), lpips=self.perceptual is not None)
+                    training_config=self.config.to_dict(), perceptual=self.config.perceptual if self.perceptual is not None
+                    else "none")
         return Filter(self.G, self.resolution, self.config.architecture(), meta)
 
     def save(self) -> Optional[Path]:
@@ -317,6 +336,20 @@ class FilterTrainer:
         steps = [r["step"] for r in rows]
         series = {k: (steps, [r.get(k, float("nan")) for r in rows]) for k in rows[-1] if k.startswith("loss")}
         return save_line_plot(self.run_dir / "loss.png", series, title="filter losses", xlabel="step")
+
+
+def _perceptual_distance(name: str, device: torch.device):
+    """The perceptual distance a config names, or None ('none', or 'lpips' without cached weights)."""
+    if name == "none":
+        return None
+    if name == "lpips":
+        from faceedit.inversion.lpips import load_lpips
+
+        return load_lpips(device=device)
+    from faceedit.attributes import load_classifier
+    from faceedit.attributes.perceptual import ClassifierFeatureDistance
+
+    return ClassifierFeatureDistance(load_classifier(name, device=device))
 
 
 def _dist_rank_world():

@@ -28,6 +28,11 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
     tr.add_argument("--generator", choices=["global", "local"], default=None)
     tr.add_argument("--seed", type=int, default=None)
     tr.add_argument("--held-out", type=int, default=None, help="last pairs kept out of training (default 64)")
+    tr.add_argument("--perceptual", default=None,
+                    help="perceptual loss: 'lpips' (default; VGG16 LPIPS when fetched, else none), 'none', or an "
+                         "attribute classifier whose feature maps to compare (e.g. synthfaces-labeler)")
+    tr.add_argument("--set", dest="overrides", action="append", default=None, metavar="KEY=VALUE",
+                    help="change one FilterTrainingConfig option, e.g. --set lambda_l1=20 (repeatable)")
     tr.add_argument("--dtype", choices=["float32", "float16"], default="float32",
                     help="weights of the --out filter (float16 halves the size)")
     tr.add_argument("--max-minutes", type=float, default=None, help="stop after this long (resume later)")
@@ -61,13 +66,17 @@ def run_train(args: argparse.Namespace) -> int:
 
     from distill.train import RUN_CONFIG, FilterTrainer, FilterTrainingConfig
 
+    from faceedit.cli.train import parse_overrides
+
     saved = args.run_dir / RUN_CONFIG
-    base = (FilterTrainingConfig(**json.loads(saved.read_text())["config"]) if saved.is_file()
+    base = (FilterTrainingConfig.from_saved(json.loads(saved.read_text())["config"]) if saved.is_file()
             else FilterTrainingConfig())
-    changes = {k: v for k, v in dict(steps=args.steps, batch_size=args.batch_size, ngf=args.ngf,
-                                     n_downsampling=args.n_downsampling, n_blocks=args.n_blocks, generator=args.generator, seed=args.seed,
-                                     held_out=args.held_out).items()
-               if v is not None}
+    changes = parse_overrides(args.overrides or [], FilterTrainingConfig)
+    changes.update({k: v for k, v in dict(steps=args.steps, batch_size=args.batch_size, ngf=args.ngf,
+                                          n_downsampling=args.n_downsampling, n_blocks=args.n_blocks,
+                                          generator=args.generator, seed=args.seed, held_out=args.held_out,
+                                          perceptual=args.perceptual).items()
+                    if v is not None})
     config = FilterTrainingConfig(**{**base.to_dict(), **changes})
     if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1:  # launched by torchrun
         import torch

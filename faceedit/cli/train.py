@@ -7,7 +7,7 @@ import dataclasses
 import json
 import signal
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 __all__ = ["add_parser", "run", "run_export", "parse_overrides"]
 
@@ -40,20 +40,31 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
     e.set_defaults(run=run_export)
 
 
-def parse_overrides(items: List[str]) -> Dict[str, Any]:
-    """``['batch_size=32', 'g_lr=0.002']`` -> typed values for :class:`TrainingConfig` fields."""
+def parse_overrides(items: List[str], config_class: Optional[type] = None) -> Dict[str, Any]:
+    """``['batch_size=32', 'g_lr=0.002']`` -> typed values for the fields of a config dataclass.
+
+    ``config_class``: the dataclass whose fields may be set (default :class:`TrainingConfig`); every field
+    needs a default, whose type is the type a value is parsed as.
+    """
     from faceedit.training.config import TrainingConfig
 
-    fields = {f.name: f for f in dataclasses.fields(TrainingConfig)}
+    config_class = config_class or TrainingConfig
+    fields = {f.name: f for f in dataclasses.fields(config_class)}
+    defaults = config_class()
     values: Dict[str, Any] = {}
     for item in items:
         key, sep, text = item.partition("=")
         key = key.strip()
         if not sep or key not in fields:
             raise ValueError(f"--set {item!r}: expected KEY=VALUE with KEY one of {', '.join(sorted(fields))}")
-        kind = type(getattr(TrainingConfig(), key))
+        kind = type(getattr(defaults, key))
         try:
-            values[key] = kind(text) if kind is not bool else text.lower() in ("1", "true", "yes")
+            if kind is bool:
+                if text.lower() not in ("1", "true", "yes", "0", "false", "no"):
+                    raise ValueError(text)
+                values[key] = text.lower() in ("1", "true", "yes")
+            else:
+                values[key] = kind(text)
         except ValueError:
             raise ValueError(f"--set {item!r}: {key} takes a {kind.__name__}") from None
     return values

@@ -100,3 +100,52 @@ def test_ddp_with_two_gloo_processes_matches_one_process(dataset, tmp_path):
     with torch.no_grad():
         torch.testing.assert_close(ddp.eval()(a), single.G.eval()(a), rtol=0, atol=2e-3)
     assert (tmp_path / "ddp" / "checkpoints").is_dir() and os.path.isfile(tmp_path / "ddp" / "run.json")
+
+
+def test_pairs_are_mirrored_together_and_the_draw_does_not_depend_on_the_setting(dataset, tmp_path):
+    import dataclasses
+
+    mirrored = FilterTrainer(tmp_path / "m", dataset, SMALL, device="cpu", progress=False)
+    plain = FilterTrainer(tmp_path / "p", dataset, dataclasses.replace(SMALL, flip=False), device="cpu",
+                          progress=False)
+    flips = 0
+    for step in range(4):
+        (a, b), (a0, b0) = mirrored._batch(step), plain._batch(step)
+        for i in range(len(a)):
+            same = torch.equal(a[i], a0[i]) and torch.equal(b[i], b0[i])
+            both_mirrored = torch.equal(a[i], a0[i].flip(-1)) and torch.equal(b[i], b0[i].flip(-1))
+            assert same or both_mirrored  # the same pairs, A and B mirrored alike
+            flips += not same
+    assert 0 < flips < 16
+
+
+def test_a_run_saved_before_new_settings_resumes_with_what_it_trained_with(dataset, tmp_path):
+    import dataclasses
+    import json
+
+    legacy = dataclasses.replace(SMALL, flip=False)
+    FilterTrainer(tmp_path / "run", dataset, legacy, device="cpu", progress=False).train(max_steps=1)
+    saved = json.loads((tmp_path / "run" / "run.json").read_text())
+    for key in ("flip", "perceptual"):
+        del saved["config"][key]  # as written before these settings existed
+    (tmp_path / "run" / "run.json").write_text(json.dumps(saved))
+    resumed = FilterTrainer(tmp_path / "run", dataset, None, device="cpu", progress=False)
+    assert resumed.config.flip is False and resumed.config.perceptual == "lpips"
+    assert resumed.state.step == 1
+
+
+def test_a_classifier_gives_the_perceptual_term(dataset, tmp_path):
+    import dataclasses
+    import json
+
+    from faceedit.attributes import AttributeNet, heads_from_factors
+
+    torch.manual_seed(0)
+    AttributeNet(heads_from_factors(), widths=(4, 8), feature_dim=8, input_resolution=16).save_pretrained(
+        tmp_path / "labeler")
+    config = dataclasses.replace(SMALL, perceptual=str(tmp_path / "labeler"), lambda_lpips=1.0, steps=2)
+    trainer = FilterTrainer(tmp_path / "run", dataset, config, device="cpu", progress=False)
+    flt = trainer.train()
+    rows = [json.loads(line) for line in (tmp_path / "run" / "stats.jsonl").read_text().splitlines()]
+    assert all(row["loss_perceptual"] > 0 for row in rows)
+    assert flt.metadata["perceptual"] == str(tmp_path / "labeler")

@@ -32,3 +32,15 @@ def test_dataset_train_apply_export_end_to_end(tmp_path, capsys):
     capsys.readouterr()
     assert main(["filters", "apply", str(photo), "--filter", "sepia", "--out", str(tmp_path / "x.png")]) == 2
     assert "no filter 'sepia'" in capsys.readouterr().err
+
+
+def test_set_changes_filter_settings_and_names_the_valid_keys():
+    from distill.train import FilterTrainingConfig
+    from faceedit.cli.train import parse_overrides
+
+    assert parse_overrides(["lambda_l1=20", "flip=false", "perceptual=synthfaces-labeler"], FilterTrainingConfig) == \
+        dict(lambda_l1=20.0, flip=False, perceptual="synthfaces-labeler")
+    with pytest.raises(ValueError, match="lambda_l1"):
+        parse_overrides(["lamda_l1=20"], FilterTrainingConfig)
+    with pytest.raises(ValueError, match="flip takes a bool"):
+        parse_overrides(["flip=maybe"], FilterTrainingConfig)
