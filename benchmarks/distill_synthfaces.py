@@ -3,11 +3,13 @@
 For each filter (a folder or a bundled name) with the dataset it was trained on:
 
 * fidelity — the filter's output against the teacher's edited image ``B`` on the dataset's held-out
-  pairs (the last ``held_out`` pairs, never trained on): PSNR and SSIM;
+  pairs (the last ``held_out`` pairs, never trained on): PSNR and SSIM, next to the PSNR of doing
+  nothing (the input ``A`` against ``B``);
 * generalisation — the judge's change of the filter's attribute when the filter is applied to fresh
   renders of the procedural world (the GAN never made them), against the teacher's change on GAN
   samples (``B`` vs ``A`` of the held-out pairs), and the ratio of the two; plus the judged change of
-  every other attribute.
+  every other attribute, and the filter's own change on the teacher's inputs (which separates a weak
+  filter from a gap between GAN samples and renders).
 
     python benchmarks/distill_synthfaces.py --filter older=runs/older/checkpoints/...,data/older \
         --json benchmarks/results/distill_synthfaces-64.json --images docs/images
@@ -67,16 +69,20 @@ def main() -> int:
         filtered = torch.cat([flt.apply_tensor(renders[i:i + 32]) for i in range(0, len(renders), 32)])
         teacher = {k: float((judge(b)[k] - judge(a)[k]).mean()) for k in judge(b[:1]) if "=" not in k}
         student = {k: float((judge(filtered)[k] - judge(renders)[k]).mean()) for k in teacher}
+        on_gan = float((judge(out)[attribute] - judge(a)[attribute]).mean())  # same inputs as the teacher
         row = dict(filter=name, attribute=attribute, held_out=len(a), psnr=float(psnr(out, b).mean()),
+                   psnr_unfiltered=float(psnr(a, b).mean()),  # doing nothing: the input against the teacher
                    ssim=float(ssim(out, b).mean()), teacher_change=teacher[attribute],
-                   filter_change_on_renders=student[attribute],
+                   filter_change_on_renders=student[attribute], filter_change_on_gan_samples=on_gan,
                    ratio=student[attribute] / teacher[attribute] if teacher[attribute] else float("nan"),
                    other_changes_teacher={k: v for k, v in teacher.items() if k != attribute},
                    other_changes_filter={k: v for k, v in student.items() if k != attribute})
         rows.append(row)
-        print(f"{name}: PSNR {row['psnr']:.2f} dB, SSIM {row['ssim']:.3f} vs teacher on {len(a)} held-out pairs; "
+        print(f"{name}: PSNR {row['psnr']:.2f} dB (unfiltered input {row['psnr_unfiltered']:.2f} dB), SSIM "
+              f"{row['ssim']:.3f} vs teacher on {len(a)} held-out pairs; "
               f"judged {attribute} change: filter on renders {row['filter_change_on_renders']:+.3f}, teacher on "
-              f"GAN samples {row['teacher_change']:+.3f} ({100 * row['ratio']:.0f} %)")
+              f"GAN samples {row['teacher_change']:+.3f} ({100 * row['ratio']:.0f} %); filter on the same GAN samples "
+              f"{on_gan:+.3f}")
         if args.images:
             grid = torch.cat([a[:8], out[:8], b[:8], renders[:8], filtered[:8]])
             save_png(make_grid(images_from_tensor(grid), cols=8).repeat(2, 0).repeat(2, 1),

@@ -2,6 +2,8 @@
 
     python benchmarks/markdown_tables.py quality benchmarks/results/quality_synthfaces-64.json
     python benchmarks/markdown_tables.py directions benchmarks/results/directions_synthfaces-64.json
+    python benchmarks/markdown_tables.py inversion benchmarks/results/inversion_synthfaces-64.json
+    python benchmarks/markdown_tables.py distill benchmarks/results/distill_synthfaces-64.json
 """
 
 from __future__ import annotations
@@ -42,6 +44,33 @@ def directions(r: dict) -> str:
     return "\n".join(lines)
 
 
+def inversion(r: dict) -> str:
+    lines = [f"Projection {r['steps']} steps, PTI {r['pti_steps']} tuning steps; LPIPS "
+             f"{'on' if r['lpips'] else 'off (weights not cached)'}. Age edit of the GAN samples' true latents "
+             f"(-2 -> +2 std, judged): {r['reference_age_edit']:+.3f}.", "",
+             "| targets | method | PSNR dB | SSIM | w error (std) | identity distance | age edit (judged) "
+             "| s / image | steps |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for x in r["rows"]:
+        we = f"{x['w_error']:.2f}" if "w_error" in x else "-"
+        ident = f"{x['identity_distance']:.3f}" if "identity_distance" in x else "-"
+        lines.append(f"| {x['targets']} | {x['method']} | {x['psnr']:.2f} | {x['ssim']:.3f} | {we} | {ident} | "
+                     f"{x['age_edit']:+.3f} | {x['seconds_per_image']:.1f} | {x['steps']:.0f} |")
+    return "\n".join(lines)
+
+
+def distill(r: dict) -> str:
+    lines = ["| filter | attribute | PSNR dB vs teacher | unfiltered input, dB | SSIM | teacher change (GAN samples) "
+             "| filter change (same GAN samples) | filter change (fresh renders) | renders / teacher |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for x in r["rows"]:
+        lines.append(f"| {x['filter']} | {x['attribute']} | {x['psnr']:.2f} | {x['psnr_unfiltered']:.2f} | "
+                     f"{x['ssim']:.3f} | "
+                     f"{x['teacher_change']:+.3f} | {x.get('filter_change_on_gan_samples', float('nan')):+.3f} | "
+                     f"{x['filter_change_on_renders']:+.3f} | {100 * x['ratio']:.0f} % |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     kind, path = sys.argv[1], Path(sys.argv[2])
-    print({"quality": quality, "directions": directions}[kind](json.loads(path.read_text())))
+    tables = {"quality": quality, "directions": directions, "inversion": inversion, "distill": distill}
+    print(tables[kind](json.loads(path.read_text())))
