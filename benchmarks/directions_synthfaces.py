@@ -57,6 +57,9 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--images", type=Path, default=None, help="write the docs figures here")
     parser.add_argument("--bundle", action="store_true", help="replace directions/assets/MODEL with the result")
+    parser.add_argument("--choose-layers", type=float, default=None, metavar="KEEP",
+                        help="let the labeler choose each direction's W+ rows (directions.choose_layers); directions "
+                             "whose rows change are also judged on all rows, as '<name> (all rows)'")
     args = parser.parse_args()
 
     import faceedit
@@ -93,8 +96,24 @@ def main() -> int:
         print(f"age by {method}: held-out {est.score_:.3f}, cosine to svm {methods[method]['cosine_to_svm']:.3f}, "
               f"{methods[method]['seconds']} s")
 
+    judged = dict(fitted)
+    layer_seconds = 0.0
+    if args.choose_layers is not None:
+        from directions.layers import with_chosen_layers
+
+        start = time.perf_counter()
+        chosen = with_chosen_layers(G, fitted, labeler, keep=args.choose_layers)
+        layer_seconds = time.perf_counter() - start
+        judged = {}
+        for label, direction in chosen.items():
+            if direction.layers != (0, G.num_ws):
+                judged[f"{label} (all rows)"] = fitted[label]
+                print(f"{label}: W+ rows {direction.layers[0]}-{direction.layers[1] - 1} chosen by the labeler")
+            judged[label] = direction
+        fitted = chosen
+
     start = time.perf_counter()
-    report = write_direction_report(args.work / "eval", G, fitted, judge, n=args.eval_n,
+    report = write_direction_report(args.work / "eval", G, judged, judge, n=args.eval_n,
                                     extra={"model": name, "labeler": labeler.name})
     eval_seconds = time.perf_counter() - start
     summary = report["directions"]
@@ -126,6 +145,7 @@ def main() -> int:
 
     result = dict(model=name, fingerprint=G.fingerprint(), labeler=labeler.name, judge=judge.name, n=len(samples),
                   sample_seconds=round(sample_seconds, 1), fit_seconds=round(fit_seconds, 2),
+                  layer_seconds=round(layer_seconds, 1), layers={k: d.layers for k, d in fitted.items()},
                   eval_seconds=round(eval_seconds, 1), held_out={k: d.score for k, d in fitted.items()},
                   age_methods=methods, evaluation=summary, eval_n=args.eval_n, alphas=report["alphas"], **run_record())
     if args.json:

@@ -26,6 +26,9 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
     fit.add_argument("--method", default="svm", choices=["svm", "logistic", "mean_diff", "ridge"])
     fit.add_argument("--conditional-on", nargs="*", default=[],
                      help="also fit each attribute orthogonal to these attributes' directions")
+    fit.add_argument("--choose-layers", type=float, default=None, metavar="KEEP",
+                     help="edit only the W+ rows from the latest first row that keeps this share (e.g. 0.9) of the "
+                          "attribute's all-rows change, measured with --classifier (default: all rows)")
     fit.add_argument("--n", type=int, default=20_000, help="samples (default 20000)")
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--trunc", type=float, default=1.0, help="truncation psi of the samples")
@@ -97,9 +100,14 @@ def run_fit(args: argparse.Namespace) -> int:
     fitted = fit_directions(samples, args.attribute, generator_name=_model_name(args.model),
                             generator_fingerprint=G.fingerprint(), classifier_name=classifier.name,
                             conditional=conditional, method=args.method)
+    if args.choose_layers is not None:
+        from directions.layers import with_chosen_layers
+
+        fitted = with_chosen_layers(G, fitted, classifier, keep=args.choose_layers, progress=not args.no_progress)
     for name, direction in fitted.items():
         path = save_direction(direction, args.out / name)
-        print(f"{name}: held-out score {direction.score:.3f} -> {path}")
+        rows = f", W+ rows {direction.layers[0]}-{direction.layers[1] - 1}" if direction.layers else ""
+        print(f"{name}: held-out score {direction.score:.3f}{rows} -> {path}")
     print(f"faceedit directions fit: {len(samples)} samples in {sampled:.0f} s, fitting in "
           f"{time.monotonic() - start - sampled:.1f} s")
     return 0

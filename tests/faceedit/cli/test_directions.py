@@ -64,3 +64,14 @@ def test_list_names_the_bundled_directions(capsys):
     assert all(name in out for name in bundled_directions("synthfaces-64"))
     assert main(["directions", "list", "--model", "nothing-here"]) == 0
     assert "no directions are bundled" in capsys.readouterr().out
+
+
+def test_choose_layers_reports_a_direction_its_classifier_does_not_confirm(tmp_path, capsys):
+    # The random test classifier barely responds to any edit, so the choice refuses cleanly (the choice
+    # itself: tests/directions/test_layers.py); nothing half-written is left behind.
+    model, clf = _setup(tmp_path)
+    out = tmp_path / "dirs"
+    assert main(["directions", "fit", "--model", model, "--classifier", clf, "--attribute", "age", "--n", "120",
+                 "--choose-layers", "0.9", "--out", str(out), "--no-progress"]) == 2
+    assert "does not raise age by the classifier" in capsys.readouterr().err
+    assert not list(out.glob("*.json"))

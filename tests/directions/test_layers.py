@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+import torch
+
+from directions.io import Direction
+from directions.layers import choose_layers, with_chosen_layers
+
+
+class _RowGenerator:
+    """A stand-in generator: rows 2-3 of W+ set the face's brightness, row 0 the background's."""
+
+    z_dim, w_dim, num_ws, img_resolution, device = 2, 2, 4, 16, torch.device("cpu")
+
+    def mapping(self, z, c, truncation_psi=1.0):
+        return z.unsqueeze(1).repeat(1, self.num_ws, 1) * truncation_psi  # [N, 4, 2]
+
+    def synthesis(self, ws, noise_mode="const"):
+        face = ws[:, 2:, 0].sum(dim=1).view(-1, 1, 1, 1) * 0.1  # [N, 1, 1, 1]
+        background = ws[:, 0, 0].view(-1, 1, 1, 1) * 0.1
+        images = background.expand(-1, 3, 16, 16).clone()  # [N, 3, 16, 16]
+        images[:, :, 4:12, 5:11] = face.expand(-1, 3, 8, 6)
+        return images
+
+
+def _brightness(images):
+    return {"bright": images[:, :, 4:12, 5:11].mean(dim=(1, 2, 3))}
+
+
+def _direction():
+    return Direction(vector=np.array([1.0, 0.0]), attribute="bright", generator_name="rows",
+                     generator_fingerprint="x", projection_std=1.0)
+
+
+def test_the_latest_first_row_that_keeps_the_change_is_chosen():
+    choice = choose_layers(_RowGenerator(), _direction(), _brightness, keep=0.9, n=8, progress=False)
+    assert choice.layers == (2, 4)  # rows 2-3 carry all of it; from row 3 on only half is left
+    np.testing.assert_allclose(choice.target_change, [0.4, 0.4, 0.4, 0.2], atol=1e-6)
+    assert choice.outside_change[0] > 0.1 and np.all(choice.outside_change[1:] < 1e-6)  # row 0 moved the background
+    assert choose_layers(_RowGenerator(), _direction(), _brightness, keep=0.4, n=8, progress=False).layers == (3, 4)
+
+
+def test_directions_get_their_rows_and_the_measurements():
+    chosen = with_chosen_layers(_RowGenerator(), {"bright": _direction()}, _brightness, n=8, progress=False)
+    assert chosen["bright"].layers == (2, 4)
+    assert chosen["bright"].extra["layer_choice"]["layers"] == [2, 4]
+
+
+def test_a_direction_that_does_not_move_its_attribute_is_refused():
+    backwards = _direction()
+    backwards.vector = np.array([-1.0, 0.0])
+    with pytest.raises(ValueError, match="does not raise bright"):
+        choose_layers(_RowGenerator(), backwards, _brightness, n=8, progress=False)
+    with pytest.raises(ValueError, match="keep"):
+        choose_layers(_RowGenerator(), _direction(), _brightness, keep=1.5, progress=False)
