@@ -36,7 +36,8 @@ def directions(r: dict) -> str:
         target = e["attribute"]
         mono = f"{e['monotonic_fraction']:.3f}" if "monotonic_fraction" in e else "-"
         cells = " | ".join(f"{e['mean_abs_change'][a]:.3f}" for a in OTHERS)
-        lines.append(f"| {label} | {r['held_out'][label.split(' (')[0]]:.3f} | {mono} | {e['effect_per_unit'][target]:+.3f} | "
+        held_out = r["held_out"][label.split(" (")[0]]  # '<name> (all rows)' was fitted as <name>
+        lines.append(f"| {label} | {held_out:.3f} | {mono} | {e['effect_per_unit'][target]:+.3f} | "
                      f"{cells} | {e['outside_face_change']:.3f} |")
     lines += ["", "| age estimator | held-out | cosine to svm | seconds |", "|---|---:|---:|---:|"]
     for method, m in r["age_methods"].items():

@@ -267,8 +267,8 @@ class FilterTrainer:
         meta = dict(dataset=self.header.get("spec", {}), teacher=self.header.get("generator_name"),
                     teacher_fingerprint=self.header.get("generator_fingerprint"),
                     training_steps=self.state.step, training_seconds=round(self.state.train_seconds, 1),
-                    training_config=self.config.to_dict(), perceptual=self.config.perceptual if self.perceptual is not None
-                    else "none")
+                    training_config=self.config.to_dict(),
+                    perceptual=self.config.perceptual if self.perceptual is not None else "none")
         return Filter(self.G, self.resolution, self.config.architecture(), meta)
 
     def save(self) -> Optional[Path]:

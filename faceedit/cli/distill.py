@@ -65,7 +65,6 @@ def run_train(args: argparse.Namespace) -> int:
     import os
 
     from distill.train import RUN_CONFIG, FilterTrainer, FilterTrainingConfig
-
     from faceedit.cli.train import parse_overrides
 
     saved = args.run_dir / RUN_CONFIG

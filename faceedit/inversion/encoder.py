@@ -100,9 +100,10 @@ class LatentEncoder(torch.nn.Module):
         """
         shape = (G.img_resolution, G.num_ws, G.w_dim, G.img_channels)
         if shape != (self.resolution, self.num_ws, self.w_dim, self.img_channels):
-            raise ModelMismatchError(f"the latent encoder takes {self.resolution}x{self.resolution} images to {self.num_ws} x "
-                                     f"{self.w_dim} latents, but the generator makes {G.img_resolution}x{G.img_resolution} images "
-                                     f"from {G.num_ws} x {G.w_dim}; train one for it with `faceedit train-encoder`")
+            raise ModelMismatchError(f"the latent encoder takes {self.resolution}x{self.resolution} images to "
+                                     f"{self.num_ws} x {self.w_dim} latents, but the generator makes "
+                                     f"{G.img_resolution}x{G.img_resolution} images from {G.num_ws} x {G.w_dim}; "
+                                     f"train one for it with `faceedit train-encoder`")
         trained_for = getattr(self, "metadata", {}).get("generator")
         fingerprint = fingerprint or G.fingerprint()
         if trained_for is not None and trained_for != fingerprint:
