@@ -16,5 +16,5 @@ python benchmarks/quality_synthfaces.py --model synthfaces-64 --n 10000 \
     --json benchmarks/results/quality_synthfaces-64.json --images docs/images
 python benchmarks/directions_synthfaces.py --model synthfaces-64 --n 20000 --eval-n 1000 \
     --work runs/directions-synthfaces-64 --json benchmarks/results/directions_synthfaces-64.json \
-    --images docs/images --bundle
+    --images docs/images --bundle --choose-layers 0.9
 bash benchmarks/encoder_synthfaces.sh

@@ -57,3 +57,18 @@ def test_onnx_export_matches_pytorch(tmp_path):
 
 def test_no_bundled_filters_for_unknown_models():
     assert bundled_filters("nothing") == []
+
+
+def test_synthfaces_64_ships_four_filters_that_edit_and_keep_the_background():
+    from faceedit.synthfaces import render_batch
+
+    assert set(bundled_filters("synthfaces-64")) >= {"older", "younger", "feminine", "masculine"}
+    renders, _ = render_batch(4, seed=3, resolution=64)
+    for name in ("older", "younger", "feminine", "masculine"):
+        flt = Filter.load(name)
+        assert flt.resolution == 64 and flt.metadata["teacher"] == "synthfaces-64"
+        with torch.no_grad():
+            change = (flt.apply_tensor(renders) - renders).abs()  # [4, 3, 64, 64]
+        assert change.mean() > 0.01, name  # it edits
+        if name in ("older", "younger"):  # trained on age edits of W+ rows 3-9, which keep the background
+            assert change[..., :6, :].mean() < 0.5 * change[..., 16:48, 16:48].mean(), name

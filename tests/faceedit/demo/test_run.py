@@ -27,5 +27,5 @@ def test_demo_writes_every_section_with_its_pictures(tmp_path):
     record = json.loads((index.parent / "demo.json").read_text())
     assert set(record["timings"]) == {"sampled faces", "directions", "inversion and editing", "paired dataset",
                                       "distilled filter"}
-    assert record["inversion"]["young woman"]["method"] == "w+"
+    assert record["inversion"]["young woman"]["method"] == "encoder+w+"  # the bundled encoder starts the projection
     assert "age-orth-gender" in record["directions"]

@@ -80,3 +80,21 @@ def test_an_encoder_of_the_old_format_asks_to_be_trained_again(G, tmp_path):
     (folder / "config.json").write_text(json.dumps(config))
     with pytest.raises(CheckpointFormatError, match="train it again"):
         LatentEncoder.from_pretrained(folder)
+
+
+def test_synthfaces_64_ships_an_encoder_trained_for_its_bundled_weights():
+    import faceedit
+    from faceedit.inversion.api import load_encoder_for
+    from faceedit.utils.metrics import psnr
+
+    G = faceedit.load_generator("synthfaces-64")
+    encoder = load_encoder_for("synthfaces-64")
+    assert encoder is not None
+    encoder.check_generator(G)  # fails when the generator was re-exported without retraining the encoder
+    with torch.no_grad():
+        ws = G.mapping(torch.randn(8, G.z_dim, generator=torch.Generator().manual_seed(0)), None)
+        images = G.synthesis(ws, noise_mode="const")
+        again = G.synthesis(encoder(images), noise_mode="const")
+        mean = G.synthesis(encoder.w_avg.expand_as(ws), noise_mode="const")
+    assert psnr(again, images).mean() > psnr(mean, images).mean() + 5  # far closer than the average face
+    assert load_encoder_for("no-such-model") is None
