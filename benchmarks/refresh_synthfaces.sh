@@ -2,7 +2,7 @@
 # Re-export the bundled synthfaces-64 from its training run and re-measure everything bundled with it:
 # the quality report, the progress pictures, the training record, and the bundled directions (refitted,
 # judged and replaced, since they are tied to the generator's weights) and the latent encoder (retrained and
-# re-measured: benchmarks/encoder_synthfaces.sh). About 45 minutes on 2 CPU cores.
+# re-measured: benchmarks/encoder_synthfaces.sh). About an hour on 2 CPU cores.
 #
 #   bash benchmarks/refresh_synthfaces.sh [RUN_DIR]
 set -euo pipefail
