@@ -103,8 +103,8 @@ class AttributeNet(torch.nn.Module):
     def head_names(self) -> Tuple[str, ...]:
         return tuple(h["name"] for h in self.heads)
 
-    def features(self, images: torch.Tensor) -> torch.Tensor:
-        """Penultimate features ``[N, feature_dim]`` (used for Fréchet distances)."""
+    def prepare(self, images: torch.Tensor) -> torch.Tensor:
+        """Images ``[N, 3, H, W]`` in [-1, 1] -> the network's dtype and input resolution."""
         if images.ndim != 4 or images.shape[1] != 3:
             raise ValueError(f"expected images [N, 3, H, W] in [-1, 1], got shape {tuple(images.shape)}")
         x = images.to(self.out.weight.dtype)
@@ -114,7 +114,11 @@ class AttributeNet(torch.nn.Module):
                 x = F.interpolate(x, size=size, mode="area")
             else:
                 x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
-        x = self.blocks(self.stem(x))  # [N, C, r, r]
+        return x  # [N, 3, input_resolution, input_resolution]
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """Penultimate features ``[N, feature_dim]`` (used for Fréchet distances)."""
+        x = self.blocks(self.stem(self.prepare(images)))  # [N, C, r, r]
         return F.relu(self.features_fc(x.mean(dim=[2, 3])))  # [N, feature_dim]
 
     def forward(self, images: torch.Tensor) -> Dict[str, torch.Tensor]:

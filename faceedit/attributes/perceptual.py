@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import List
 
 import torch
-import torch.nn.functional as F
 
 __all__ = ["ClassifierFeatureDistance", "classifier_feature_distance", "classifier_feature_maps"]
 
@@ -28,12 +27,7 @@ def classifier_feature_maps(net, images: torch.Tensor) -> List[torch.Tensor]:
     Returns:
         One ``[N, C_k, R_k, R_k]`` map per stage, coarser stage by stage.
     """
-    x = images.to(net.stem[0].weight.dtype)
-    size = (net.input_resolution, net.input_resolution)
-    if tuple(x.shape[-2:]) != size:
-        x = F.interpolate(x, size=size, mode="area" if x.shape[-1] > size[0] else "bilinear",
-                          **({} if x.shape[-1] > size[0] else dict(align_corners=False)))
-    maps = [net.stem(x)]  # [N, C0, R/2, R/2]
+    maps = [net.stem(net.prepare(images))]  # [N, C0, R/2, R/2]
     for block in net.blocks:
         maps.append(block(maps[-1]))  # [N, C_k, R_k, R_k]
     return maps
