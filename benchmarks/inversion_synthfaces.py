@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -118,8 +119,8 @@ def main() -> int:
             if set_name.startswith("real photo") and descriptor is not None:
                 from faceedit.alignment.identity import identity_distance
 
-                row["identity_distance"] = identity_distance(images_from_tensor(recon)[0],
-                                                             images_from_tensor(targets)[0], descriptor)
+                distance = identity_distance(images_from_tensor(recon)[0], images_from_tensor(targets)[0], descriptor)
+                row["identity_distance"] = None if math.isnan(distance) else distance  # None: dlib found no face
             if method == "pti":
                 row["delta_kib"] = round(inversions[0].delta.num_values() * 4 / 1024, 1)
             rows.append(row)

@@ -53,7 +53,8 @@ def inversion(r: dict) -> str:
              "| s / image | steps |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for x in r["rows"]:
         we = f"{x['w_error']:.2f}" if "w_error" in x else "-"
-        ident = f"{x['identity_distance']:.3f}" if "identity_distance" in x else "-"
+        ident = "-" if "identity_distance" not in x else (
+            "no face" if x["identity_distance"] is None else f"{x['identity_distance']:.3f}")
         lines.append(f"| {x['targets']} | {x['method']} | {x['psnr']:.2f} | {x['ssim']:.3f} | {we} | {ident} | "
                      f"{x['age_edit']:+.3f} | {x['seconds_per_image']:.1f} | {x['steps']:.0f} |")
     return "\n".join(lines)
