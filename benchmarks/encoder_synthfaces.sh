@@ -3,7 +3,7 @@
 # inversion method (benchmarks/inversion_synthfaces.py). The encoder is tied to the generator's weights, so
 # this runs again after every export (benchmarks/refresh_synthfaces.sh calls it). The run folder is named
 # after the generator's fingerprint: an interrupted run of this script resumes, a new export starts afresh.
-# About 35 minutes on 2 CPU cores.
+# About 40 minutes on 2 CPU cores (training ~23, the inversion benchmark ~16).
 #
 #   bash benchmarks/encoder_synthfaces.sh [STEPS]
 set -euo pipefail

@@ -123,11 +123,11 @@ class FilterTrainer:
         self.device = resolve_device(device)
         self.rank, self.world = _dist_rank_world()
         saved = self.run_dir / RUN_CONFIG
-        if config is None:
-            config = (FilterTrainingConfig.from_saved(json.loads(saved.read_text())["config"]) if saved.is_file()
-                      else FilterTrainingConfig())
-        if saved.is_file():
-            old = FilterTrainingConfig.from_saved(json.loads(saved.read_text())["config"]).to_dict()
+        saved_config = (FilterTrainingConfig.from_saved(json.loads(saved.read_text())["config"]) if saved.is_file()
+                        else None)
+        config = config or saved_config or FilterTrainingConfig()
+        if saved_config is not None:
+            old = saved_config.to_dict()
             if {k: v for k, v in old.items() if k != "steps"} != {k: v for k, v in config.to_dict().items()
                                                                    if k != "steps"}:
                 raise ValueError(f"{self.run_dir} was started with another configuration; use a new folder (only "
