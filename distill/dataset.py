@@ -2,7 +2,8 @@
 
 For every seed: a latent ``w`` (with truncation), an edit strength ``alpha`` drawn from the range,
 one set of noise maps for both images, ``A = G(w)`` and ``B = G(w + alpha d)`` on the chosen W+
-rows. An optional classifier keeps a pair only where it confirms the change (the target moves by
+rows. *Anchored* pairs (``anchor=``, :mod:`distill.anchors`) start from a picture the generator did not
+make (a fresh render, a photo) and add the teacher's change around its encoded latent to it. An optional classifier keeps a pair only where it confirms the change (the target moves by
 at least ``min_change`` in the edit's direction) and the other attributes stay put (each moves by
 at most ``max_other_change``).
 
@@ -59,6 +60,8 @@ class PairSpec:
     target: Optional[str] = None  # attribute the edit should change (filter)
     min_change: float = 0.0  # keep a pair only if the target moves at least this much (in the edit's sign)
     max_other_change: Dict[str, float] = field(default_factory=dict)  # attribute -> largest allowed |change|
+    anchor: Optional[str] = None  # A's source: None = the generator's image G(w); "synthfaces" = fresh renders;
+    #                               a folder of aligned crops. Anchored: B = A + G(enc(A) + alpha d) - G(enc(A))
 
     def __post_init__(self):
         if not self.alpha_min <= self.alpha_max:
@@ -103,17 +106,31 @@ def _seed_draws(G, seeds: List[int], spec: "PairSpec"):
 
 
 @torch.no_grad()
-def render_pairs(G, direction, spec: PairSpec, seeds: List[int]):
-    """``(A, B, alphas)`` for ``seeds``: float ``[N, 3, H, W]`` twice and ``[N]`` strengths."""
+def render_pairs(G, direction, spec: PairSpec, seeds: List[int], encoder=None):
+    """``(A, B, alphas)`` for ``seeds``: float ``[N, 3, H, W]`` twice and ``[N]`` strengths.
+
+    ``encoder``: the LatentEncoder of ``G``, needed by anchored specs (it finds the anchors' latents).
+    """
     from directions.edit import apply_direction
 
     z, alphas, noise = _seed_draws(G, seeds, spec)
-    ws = G.mapping(z, None, truncation_psi=spec.truncation_psi)  # [N, num_ws, w_dim]
+    if spec.anchor is None:
+        ws = G.mapping(z, None, truncation_psi=spec.truncation_psi)  # [N, num_ws, w_dim]
+    else:
+        if encoder is None:
+            raise ValueError("anchored pairs need the generator's latent encoder to find the anchors' latents")
+        from distill.anchors import anchor_images
+        from faceedit.inversion.encoder import encode_images
+
+        anchors = anchor_images(spec.anchor, seeds, G.img_resolution).to(G.device)  # [N, 3, H, W]
+        ws = encode_images(encoder, anchors)  # [N, num_ws, w_dim]
     edited = apply_direction(ws, direction.vector, torch.from_numpy(alphas).float().to(G.device), spec.layers,
                              direction.projection_std)
     a = G.synthesis(ws, noise_mode="const", noise=noise)  # [N, 3, H, W]
     b = G.synthesis(edited, noise_mode="const", noise=noise)
-    return a, b, alphas
+    if spec.anchor is None:
+        return a, b, alphas
+    return anchors, (anchors + (b - a)).clamp(-1, 1), alphas  # the teacher's change, on the anchor itself
 
 
 def _keep(spec: PairSpec, scores_a: Dict[str, torch.Tensor], scores_b: Dict[str, torch.Tensor],
@@ -145,7 +162,7 @@ def _encode_batch(seeds, img_a, img_b, alphas, keep, scores_a, scores_b) -> List
     return members
 
 
-def _write_shard(out: Path, index: int, G, direction, spec: PairSpec, classifier, bar) -> Dict:
+def _write_shard(out: Path, index: int, G, direction, spec: PairSpec, classifier, encoder, bar) -> Dict:
     from faceedit.utils.images import images_from_tensor
 
     start, stop = spec.shard_range(index)
@@ -155,7 +172,7 @@ def _write_shard(out: Path, index: int, G, direction, spec: PairSpec, classifier
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         for lo in range(start, stop, spec.batch_size):
             seeds = list(range(lo, min(lo + spec.batch_size, stop)))
-            a, b, alphas = render_pairs(G, direction, spec, seeds)
+            a, b, alphas = render_pairs(G, direction, spec, seeds, encoder)
             scores_a = scores_b = None
             keep = np.ones(len(seeds), dtype=bool)
             if classifier is not None:
@@ -175,6 +192,15 @@ def _write_shard(out: Path, index: int, G, direction, spec: PairSpec, classifier
                    sha256=hashlib.sha256(data).hexdigest())
     atomic_write_text(out / f"shard-{index:06d}.json", json.dumps(summary, sort_keys=True) + "\n")  # marks it done
     return summary
+
+
+def _spec_record(spec: PairSpec) -> Dict:
+    """The spec as ``dataset.json`` records it; plain (unanchored) specs leave ``anchor`` out, so datasets made
+    before anchors existed still resume."""
+    record = asdict(spec)
+    if record["anchor"] is None:
+        del record["anchor"]
+    return record
 
 
 def _shard_done(out: Path, index: int) -> bool:
@@ -198,6 +224,7 @@ def make_dataset(
     world: int = 1,  # number of processes sharing the work
     progress: bool = True,
     generator_name: Optional[str] = None,  # registered name of G, recorded so filters know their face framing
+    encoder=None,  # LatentEncoder trained for G; needed by anchored specs (spec.anchor)
 ) -> Dict:
     """Generate (or finish) this rank's shards; returns ``{'pairs', 'rejected', 'seconds', 'shards'}``."""
     from tqdm.auto import tqdm
@@ -205,6 +232,16 @@ def make_dataset(
     direction.check_generator(G)
     if spec.classifier and classifier is None:
         raise ValueError(f"the spec filters with {spec.classifier!r}; pass that classifier")
+    anchors = None
+    if spec.anchor is not None:
+        from distill.anchors import anchor_fingerprint
+        from faceedit.utils.files import weights_fingerprint
+
+        if encoder is None:
+            raise ValueError(f"anchored pairs ({spec.anchor!r}) need a latent encoder trained for this generator; "
+                             f"train one with `faceedit train-encoder`, or leave out the anchor")
+        encoder.check_generator(G)
+        anchors = dict(anchor=anchor_fingerprint(spec.anchor), encoder=weights_fingerprint(encoder))
     if not 0 <= rank < world:
         raise ValueError(f"rank must satisfy 0 <= rank < world, got {rank} of {world}")
     out = Path(out)
@@ -212,13 +249,15 @@ def make_dataset(
     header = dict(format=DATASET_FORMAT, format_version=DATASET_VERSION, generator_name=generator_name,
                   generator_fingerprint=G.fingerprint(),
                   direction_fingerprint=hashlib.sha256(np.asarray(direction.vector, np.float64).tobytes()).hexdigest(),
-                  resolution=G.img_resolution, spec=asdict(spec))
+                  resolution=G.img_resolution, spec=_spec_record(spec))
+    if anchors is not None:
+        header["anchors"] = anchors  # which pictures and which encoder: resuming with others is refused
     header_path = out / "dataset.json"
     if header_path.is_file():
         existing = json.loads(header_path.read_text())
         if existing != json.loads(json.dumps(header)):
-            raise ValueError(f"{out} holds a dataset made with other settings, generator or direction; use a new "
-                             f"folder, or the same command to resume it")
+            raise ValueError(f"{out} holds a dataset made with other settings, generator, direction or anchors; use "
+                             f"a new folder, or the same command to resume it")
     elif rank == 0:
         atomic_write_text(header_path, json.dumps(header, indent=2, sort_keys=True) + "\n")
     mine = [k for k in range(spec.num_shards) if k % world == rank]
@@ -228,7 +267,7 @@ def make_dataset(
     results = []
     with tqdm(total=total, unit="seed", desc=f"pairs (rank {rank}/{world})", disable=not progress) as bar:
         for index in todo:
-            results.append(_write_shard(out, index, G, direction, spec, classifier, bar))
+            results.append(_write_shard(out, index, G, direction, spec, classifier, encoder, bar))
     return dict(pairs=sum(r["pairs"] for r in results), rejected=sum(r["rejected"] for r in results),
                 seconds=time.monotonic() - start, shards=len(results), skipped=len(mine) - len(todo))
 

@@ -31,6 +31,12 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
     mk.add_argument("--max-other", action="append", default=[], metavar="ATTR=LIMIT",
                     help="keep a pair only if ATTR moves at most LIMIT (repeatable), e.g. --max-other gender=0.1")
     mk.add_argument("--batch-size", type=int, default=32, help="seeds per generator call (part of the request)")
+    mk.add_argument("--anchor", default=None,
+                    help="start each pair from a picture the generator did not make: 'synthfaces' (fresh renders) or "
+                         "a folder of aligned face crops; B = the picture plus the teacher's change around its "
+                         "encoded latent (filters then work better on real photos). Default: the generator's images")
+    mk.add_argument("--encoder", type=Path, default=None,
+                    help="latent encoder folder for --anchor (default: the one bundled with --model)")
     mk.add_argument("--out", type=Path, required=True)
     mk.add_argument("--device", default="auto")
     mk.add_argument("--no-progress", action="store_true")
@@ -83,20 +89,37 @@ def run_make(args: argparse.Namespace) -> int:
         from directions.classifiers.registry import make_classifier
 
         classifier = make_classifier(args.classifier, device=G.device)
+    encoder = _anchor_encoder(args, G) if args.anchor else None
     spec = PairSpec(direction=args.direction, alpha_min=alpha_min, alpha_max=alpha_max,
                     layers=_pair(args.layers, "layers", int) if args.layers else None, truncation_psi=args.trunc,
                     seed_start=first, num_seeds=last - first + 1, shard_seeds=args.shard_seeds,
                     batch_size=args.batch_size,
                     classifier=args.classifier, target=direction.attribute if args.classifier else None,
-                    min_change=args.min_change, max_other_change=max_other)
+                    min_change=args.min_change, max_other_change=max_other, anchor=args.anchor)
     rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))  # set by torchrun
     result = make_dataset(args.out, G, direction, spec, classifier=classifier, rank=rank, world=world,
-                          generator_name=Path(args.model).name,
+                          generator_name=Path(args.model).name, encoder=encoder,
                           progress=not args.no_progress)
     rate = (result["pairs"] + result["rejected"]) / max(result["seconds"], 1e-9)
     print(f"faceedit dataset make: rank {rank}/{world}: {result['pairs']} pairs kept, {result['rejected']} rejected, "
           f"{result['shards']} shards written ({result['skipped']} already done), {rate:.1f} seeds/s -> {args.out}")
     return 0
+
+
+def _anchor_encoder(args: argparse.Namespace, G):
+    from distill.anchors import SYNTHFACES
+    from faceedit.inversion.api import load_encoder_for
+    from faceedit.inversion.encoder import LatentEncoder
+
+    if args.anchor != SYNTHFACES and not Path(args.anchor).is_dir():
+        raise ValueError(f"--anchor {args.anchor!r}: give 'synthfaces' or a folder of aligned face crops")
+    if args.encoder is not None:
+        return LatentEncoder.from_pretrained(args.encoder, device=G.device)
+    encoder = load_encoder_for(Path(args.model).name, device=G.device)
+    if encoder is None:
+        raise ValueError(f"--anchor needs a latent encoder for {args.model}; none is bundled, so train one with "
+                         f"`faceedit train-encoder` and pass it with --encoder")
+    return encoder
 
 
 def run_status(args: argparse.Namespace) -> int:

@@ -86,14 +86,9 @@ class Generator(torch.nn.Module):
 
         Directions and filters record it, so they are never silently used with another generator.
         """
-        import hashlib
+        from faceedit.utils.files import weights_fingerprint
 
-        digest = hashlib.sha256()
-        for name, tensor in sorted(self.state_dict().items()):
-            value = tensor.detach().to("cpu", torch.float32).contiguous()
-            digest.update(f"{name}:{tuple(value.shape)};".encode())
-            digest.update(value.numpy().tobytes())
-        return digest.hexdigest()
+        return weights_fingerprint(self)
 
     # ------------------------------------------------------------------ file format
 

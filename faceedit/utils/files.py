@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Union
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "sha256_file"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "sha256_file", "weights_fingerprint"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -59,4 +59,21 @@ def sha256_file(path: PathLike, chunk_size: int = 1 << 20) -> str:
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(chunk_size), b""):
             digest.update(chunk)
+    return digest.hexdigest()
+
+
+def weights_fingerprint(module) -> str:
+    """SHA-256 of a torch module's weights (names, shapes and float32 values), the same on every device.
+
+    Files that depend on a network (directions, encoders, filters, datasets) record it, so they are never
+    silently used with other weights; float16 and float32 copies of the same weights hash alike only when
+    their float32 values are equal.
+    """
+    import torch
+
+    digest = hashlib.sha256()
+    for name, tensor in sorted(module.state_dict().items()):
+        value = tensor.detach().to("cpu", torch.float32).contiguous()
+        digest.update(f"{name}:{tuple(value.shape)};".encode())
+        digest.update(value.numpy().tobytes())
     return digest.hexdigest()
