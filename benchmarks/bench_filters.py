@@ -97,7 +97,7 @@ def main() -> int:
         with torch.enable_grad():
             result = Projector(space="w+", steps=args.projection_steps, early_stop_patience=None,
                                w_avg_samples=2000).project(G, tensor_from_images(face.image), progress=False)
-        ws = apply_direction(result.ws, age.vector, 2.0, age.layers, age.projection_std)
+        ws = apply_direction(result.ws, age.vector, 2.0, age.layers, age.unit)
         edited = images_from_tensor(G.synthesis(ws, noise_mode="const", noise=result.noise))[0]
         return paste_back(photo, face, edited)
 

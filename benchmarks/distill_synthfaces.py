@@ -1,6 +1,8 @@
 """Quality of distilled filters on synthfaces: fidelity to the teacher and generalisation to renders.
 
-For each filter (a folder or a bundled name) with the dataset it was trained on:
+For each filter (a folder or a bundled name) with the teacher's own pairs (a dataset made without
+``--anchor``: the one it was trained on, or, for a filter trained on anchored pairs, the plain dataset of
+the same request, whose held-out pairs are the teacher's images):
 
 * fidelity — the filter's output against the teacher's edited image ``B`` on the dataset's held-out
   pairs (the last ``held_out`` pairs, never trained on): PSNR and SSIM, next to the PSNR of doing
@@ -61,6 +63,10 @@ def main() -> int:
         filter_path, _, dataset = paths.partition(",")
         flt = Filter.load(filter_path)
         A, B, header = load_pairs(dataset)
+        if header["spec"].get("anchor"):
+            raise SystemExit(f"{dataset} holds anchored pairs (A is not the teacher's image); pass the teacher's own "
+                             f"pairs, a dataset made with the same request without --anchor")
+        trained_on = flt.metadata.get("dataset", {})
         a = (A[-args.held_out:].float() - 128) / 127.5
         b = (B[-args.held_out:].float() - 128) / 127.5
         out = torch.cat([flt.apply_tensor(a[i:i + 32]) for i in range(0, len(a), 32)])
@@ -70,7 +76,7 @@ def main() -> int:
         teacher = {k: float((judge(b)[k] - judge(a)[k]).mean()) for k in judge(b[:1]) if "=" not in k}
         student = {k: float((judge(filtered)[k] - judge(renders)[k]).mean()) for k in teacher}
         on_gan = float((judge(out)[attribute] - judge(a)[attribute]).mean())  # same inputs as the teacher
-        row = dict(filter=name, attribute=attribute, held_out=len(a), psnr=float(psnr(out, b).mean()),
+        row = dict(filter=name, attribute=attribute, anchor=trained_on.get("anchor"), held_out=len(a), psnr=float(psnr(out, b).mean()),
                    psnr_unfiltered=float(psnr(a, b).mean()),  # doing nothing: the input against the teacher
                    ssim=float(ssim(out, b).mean()), teacher_change=teacher[attribute],
                    filter_change_on_renders=student[attribute], filter_change_on_gan_samples=on_gan,

@@ -87,8 +87,8 @@ def main() -> int:
 
     def age_change(ws: torch.Tensor, inversion=None) -> np.ndarray:
         """Judged age at +2 std minus at -2 std along the age direction, per image."""
-        up = apply_direction(ws, age.vector, 2.0, age.layers, age.projection_std)
-        down = apply_direction(ws, age.vector, -2.0, age.layers, age.projection_std)
+        up = apply_direction(ws, age.vector, 2.0, age.layers, age.unit)
+        down = apply_direction(ws, age.vector, -2.0, age.layers, age.unit)
         with torch.no_grad():
             render = (lambda w: inversion.synthesis(G, w)) if inversion is not None else (
                 lambda w: G.synthesis(w, noise_mode="const"))

@@ -49,7 +49,7 @@ def edit_sweep(
     judge,  # AttributeClassifier that is *not* the one the direction was fitted with
     n: int = 1000,  # faces
     alphas: Sequence[float] = (-3, -2, -1, 0, 1, 2, 3),  # strengths, in units of `scale`
-    scale: float = 1.0,  # W length of one unit (a Direction's projection_std)
+    scale: float = 1.0,  # W length of one unit (a Direction's unit)
     layers: Layers = None,  # W+ rows to edit
     seed: int = 0,  # seed of the faces
     truncation_psi: float = 0.7,

@@ -37,9 +37,22 @@ class Direction:
     classifier: str = ""  # classifier that labelled the samples
     n_samples: int = 0  # samples used for fitting
     score: Optional[float] = None  # held-out accuracy or R^2
-    projection_std: float = 1.0  # std of W @ vector over the samples: one unit of edit strength
+    projection_std: float = 1.0  # std of W @ vector over the samples
+    layer_gain: float = 1.0  # a unit on the chosen rows is this many projection_std long, so it moves the
+    #                          attribute as much as a unit on every row (directions.choose_layers measures it)
     conditioned_on: Tuple[str, ...] = ()  # attributes projected out
     extra: Dict[str, Any] = field(default_factory=dict)  # anything else worth keeping
+
+    @property
+    def unit(self) -> float:
+        """W length of one unit of edit strength (what ``alpha = 1`` moves along ``vector``)."""
+        return self.projection_std * self.layer_gain
+
+    def unit_for(self, layers: Optional[Tuple[int, int]]) -> float:
+        """W length of one unit when editing ``layers``: :attr:`unit` on the direction's own rows, the plain
+        ``projection_std`` on any others (the gain was measured for the direction's rows only)."""
+        own = None if self.layers is None else tuple(self.layers)
+        return self.unit if (None if layers is None else tuple(layers)) == own else self.projection_std
 
     def check_generator(self, G, fingerprint: Optional[str] = None) -> None:
         """Raise ModelMismatchError unless ``G`` is the generator this direction was fitted on.

@@ -4,7 +4,8 @@ StyleGAN's coarse rows set pose, head shape and background; an attribute that li
 fine rows (age: wrinkles, grey hair) drags those along when edited on every row. :func:`choose_layers`
 measures, with a classifier that may build things (the labeler, never the judge), how much of the
 attribute's change survives when the first rows are left alone, and picks the latest first row that keeps
-a chosen share of it. On the 370 kimg ``synthfaces-64`` the judge confirmed the idea: age edited on rows
+a chosen share of it. The direction's unit then grows by the share it lost (``layer_gain``), so a slider
+step moves the attribute as much on the chosen rows as on all of them. On the 370 kimg ``synthfaces-64`` the judge confirmed the idea: age edited on rows
 3-9 keeps 90 % of the judged age change, moves the pixels outside the face 4x less, and halves the judged
 gender change; gender needs every row (its change collapses without the coarse ones), and the rule keeps
 all of them.
@@ -29,8 +30,14 @@ class LayerChoice:
     outside_change: np.ndarray  # [num_ws] mean absolute pixel change outside the face (0-2 scale), same rows
     keep: float  # share of the all-rows change the choice had to keep
 
+    @property
+    def gain(self) -> float:
+        """How much longer a step on the chosen rows must be to move the attribute as much as on every row."""
+        return float(self.target_change[0] / self.target_change[self.layers[0]])
+
     def to_dict(self) -> Dict[str, Any]:
-        return dict(layers=list(self.layers), keep=self.keep, target_change=[round(float(v), 5)
+        return dict(layers=list(self.layers), keep=self.keep, gain=round(self.gain, 5),
+                    target_change=[round(float(v), 5)
                                                                                for v in self.target_change],
                     outside_change=[round(float(v), 5) for v in self.outside_change])
 
@@ -80,12 +87,14 @@ def with_chosen_layers(
     directions,  # Mapping[str, Direction]
     classifier,  # AttributeClassifier that may build (the labeler)
     keep: float = 0.9,  # see choose_layers
+    match_strength: bool = True,  # scale each unit by the choice's gain (Direction.layer_gain)
     **options,  # further choose_layers options (alpha, n, seed, truncation_psi, progress)
 ):
     """``{name: direction}`` with each direction's ``layers`` set by :func:`choose_layers`.
 
-    The measurements go into ``direction.extra['layer_choice']``, so a direction file says why it edits
-    the rows it does.
+    With ``match_strength``, ``layer_gain`` is set too, so alpha keeps its meaning (a unit moves the
+    attribute as much as a unit on every row did). The measurements go into
+    ``direction.extra['layer_choice']``, so a direction file says why it edits the rows it does.
     """
     import dataclasses
 
@@ -93,5 +102,6 @@ def with_chosen_layers(
     for name, direction in directions.items():
         choice = choose_layers(G, direction, classifier, keep=keep, **options)
         chosen[name] = dataclasses.replace(direction, layers=choice.layers,
+                                           layer_gain=choice.gain if match_strength else 1.0,
                                            extra={**direction.extra, "layer_choice": choice.to_dict()})
     return chosen

@@ -35,7 +35,7 @@ def evaluate_directions(
     sweeps = {}
     for label, direction in directions.items():
         direction.check_generator(G)
-        sweeps[label] = edit_sweep(G, direction.vector, judge, n=n, alphas=alphas, scale=direction.projection_std,
+        sweeps[label] = edit_sweep(G, direction.vector, judge, n=n, alphas=alphas, scale=direction.unit,
                                    layers=direction.layers, seed=seed, progress=progress)
     return sweeps
 
@@ -104,7 +104,7 @@ def edit_strips(
     for seed in seeds:
         ws = G.mapping(z_from_seeds([int(seed)], G.z_dim).to(G.device), None, truncation_psi=truncation_psi)
         for label, d in directions.items():
-            images = torch.cat([G.synthesis(apply_direction(ws, d.vector, float(a), d.layers, d.projection_std),
+            images = torch.cat([G.synthesis(apply_direction(ws, d.vector, float(a), d.layers, d.unit),
                                             noise_mode="const") for a in alphas])  # [A, 3, H, W]
             pictures = images_from_tensor(images).repeat(zoom, axis=1).repeat(zoom, axis=2)  # [A, zH, zW, 3]
             rows.append(make_grid(pictures, cols=len(alphas)))

@@ -125,7 +125,7 @@ def render_pairs(G, direction, spec: PairSpec, seeds: List[int], encoder=None):
         anchors = anchor_images(spec.anchor, seeds, G.img_resolution).to(G.device)  # [N, 3, H, W]
         ws = encode_images(encoder, anchors)  # [N, num_ws, w_dim]
     edited = apply_direction(ws, direction.vector, torch.from_numpy(alphas).float().to(G.device), spec.layers,
-                             direction.projection_std)
+                             direction.unit_for(spec.layers))
     a = G.synthesis(ws, noise_mode="const", noise=noise)  # [N, 3, H, W]
     b = G.synthesis(edited, noise_mode="const", noise=noise)
     if spec.anchor is None:
@@ -194,13 +194,12 @@ def _write_shard(out: Path, index: int, G, direction, spec: PairSpec, classifier
     return summary
 
 
-def _spec_record(spec: PairSpec) -> Dict:
-    """The spec as ``dataset.json`` records it; plain (unanchored) specs leave ``anchor`` out, so datasets made
-    before anchors existed still resume."""
-    record = asdict(spec)
-    if record["anchor"] is None:
-        del record["anchor"]
-    return record
+def _upgraded_header(header: Dict, direction) -> Dict:
+    """A ``dataset.json`` written by an older faceedit, with the keys it lacks set to what it did then (no
+    anchors; one unit = the direction's projection std), so its datasets resume."""
+    header.setdefault("direction_unit", direction.projection_std)
+    header.get("spec", {}).setdefault("anchor", None)
+    return header
 
 
 def _shard_done(out: Path, index: int) -> bool:
@@ -249,12 +248,12 @@ def make_dataset(
     header = dict(format=DATASET_FORMAT, format_version=DATASET_VERSION, generator_name=generator_name,
                   generator_fingerprint=G.fingerprint(),
                   direction_fingerprint=hashlib.sha256(np.asarray(direction.vector, np.float64).tobytes()).hexdigest(),
-                  resolution=G.img_resolution, spec=_spec_record(spec))
+                  direction_unit=direction.unit_for(spec.layers), resolution=G.img_resolution, spec=asdict(spec))
     if anchors is not None:
         header["anchors"] = anchors  # which pictures and which encoder: resuming with others is refused
     header_path = out / "dataset.json"
     if header_path.is_file():
-        existing = json.loads(header_path.read_text())
+        existing = _upgraded_header(json.loads(header_path.read_text()), direction)
         if existing != json.loads(json.dumps(header)):
             raise ValueError(f"{out} holds a dataset made with other settings, generator, direction or anchors; use "
                              f"a new folder, or the same command to resume it")

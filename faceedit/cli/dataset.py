@@ -21,7 +21,8 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
     mk.add_argument("--model", default="synthfaces-64", help="generator (name, folder or .pkl)")
     mk.add_argument("--direction", required=True, help="bundled direction name (e.g. age-orth-gender) or NAME.json")
     mk.add_argument("--alpha", default="1.5,3", help="edit strength range MIN,MAX in std (negative = the other way)")
-    mk.add_argument("--layers", default=None, help="W+ rows START,STOP to edit (default: all)")
+    mk.add_argument("--layers", default=None,
+                    help="W+ rows START,STOP to edit, or 'all' (default: the direction's own rows, with its unit)")
     mk.add_argument("--trunc", type=float, default=0.8, help="truncation psi (default 0.8)")
     mk.add_argument("--seeds", default="0-999", help="seed range START-END, inclusive (default 0-999)")
     mk.add_argument("--shard-seeds", type=int, default=250, help="seeds per shard (default 250)")
@@ -91,7 +92,7 @@ def run_make(args: argparse.Namespace) -> int:
         classifier = make_classifier(args.classifier, device=G.device)
     encoder = _anchor_encoder(args, G) if args.anchor else None
     spec = PairSpec(direction=args.direction, alpha_min=alpha_min, alpha_max=alpha_max,
-                    layers=_pair(args.layers, "layers", int) if args.layers else None, truncation_psi=args.trunc,
+                    layers=_layers(args.layers, direction), truncation_psi=args.trunc,
                     seed_start=first, num_seeds=last - first + 1, shard_seeds=args.shard_seeds,
                     batch_size=args.batch_size,
                     classifier=args.classifier, target=direction.attribute if args.classifier else None,
@@ -104,6 +105,12 @@ def run_make(args: argparse.Namespace) -> int:
     print(f"faceedit dataset make: rank {rank}/{world}: {result['pairs']} pairs kept, {result['rejected']} rejected, "
           f"{result['shards']} shards written ({result['skipped']} already done), {rate:.1f} seeds/s -> {args.out}")
     return 0
+
+
+def _layers(text, direction):
+    if text is None:
+        return None if direction.layers is None else tuple(direction.layers)
+    return None if text == "all" else _pair(text, "layers", int)
 
 
 def _anchor_encoder(args: argparse.Namespace, G):

@@ -21,6 +21,9 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--image-weight", type=float, default=1.0, help="reconstruction loss weight (0 = latents only)")
+    p.add_argument("--head-channels", type=int, default=None,
+                   help="reduce the last features to this many channels before the dense layers (a smaller "
+                        "encoder; default: keep all)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-minutes", type=float, default=None, help="stop after this long (resume later)")
     p.add_argument("--dtype", choices=["float32", "float16"], default="float32", help="weights of the --out files")
@@ -38,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
     G = load_generator(args.model, device=args.device)
     encoder = train_encoder(G, args.run_dir, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                             image_weight=args.image_weight, seed=args.seed, max_minutes=args.max_minutes,
+                            encoder_kwargs=(None if args.head_channels is None
+                                            else dict(head_channels=args.head_channels)),
                             progress=not args.no_progress)
     done = encoder.metadata["training_steps"]
     if done < args.steps:

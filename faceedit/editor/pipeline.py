@@ -254,7 +254,7 @@ class FaceEditor:
             if not strength:
                 continue
             direction = self.direction_for(key)
-            ws = apply_direction(ws, direction.vector, float(strength), direction.layers, direction.projection_std)
+            ws = apply_direction(ws, direction.vector, float(strength), direction.layers, direction.unit)
             name = self._attribute_directions.get(key, key)
             applied[name] = applied.get(name, 0.0) + float(strength)
         crop = face.reconstruction

@@ -56,12 +56,14 @@ class LatentEncoder(torch.nn.Module):
         channel_base: int = 2048,  # channels at resolution r: min(channel_base // r, channel_max)
         channel_max: int = 256,  # most channels in any block
         w_avg: Optional[torch.Tensor] = None,  # [w_dim] the generator's mean latent, None = zeros
+        head_channels: Optional[int] = None,  # 1x1-reduce the 4x4 features to this many channels before the
+        #                                       dense layers (most of the weights sit there), None = keep all
     ):
         super().__init__()
         if resolution < 8 or resolution & (resolution - 1):
             raise ValueError(f"resolution must be a power of two >= 8, got {resolution}")
         self.resolution, self.num_ws, self.w_dim, self.img_channels = resolution, num_ws, w_dim, img_channels
-        self.channel_base, self.channel_max = channel_base, channel_max
+        self.channel_base, self.channel_max, self.head_channels = channel_base, channel_max, head_channels
 
         def channels(res: int) -> int:
             return min(channel_base // res, channel_max)
@@ -72,7 +74,8 @@ class LatentEncoder(torch.nn.Module):
             blocks.append(_ResidualDown(channels(res), channels(res // 2)))
             res //= 2
         self.blocks = torch.nn.Sequential(*blocks)
-        features = channels(4) * 16
+        self.head = None if head_channels is None else torch.nn.Conv2d(channels(4), head_channels, 1)
+        features = (channels(4) if head_channels is None else head_channels) * 16
         self.hidden = torch.nn.Linear(features, 4 * w_dim)
         self.out = torch.nn.Linear(4 * w_dim, num_ws * w_dim)
         with torch.no_grad():  # start at the mean latent for every image; training grows the offsets
@@ -82,14 +85,20 @@ class LatentEncoder(torch.nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = F.leaky_relu(self.stem(images), 0.2)  # [N, C, R, R]
-        x = self.blocks(x).flatten(1)  # [N, C4 * 16]
+        x = self.blocks(x)  # [N, C4, 4, 4]
+        if self.head is not None:
+            x = F.leaky_relu(self.head(x), 0.2)  # [N, head_channels, 4, 4]
+        x = x.flatten(1)  # [N, C * 16]
         x = F.leaky_relu(self.hidden(x), 0.2)  # [N, 4 w_dim]
         offsets = self.out(x).view(-1, self.num_ws, self.w_dim)  # [N, num_ws, w_dim]
         return self.w_avg + offsets
 
     def config(self) -> Dict[str, Any]:
-        return dict(resolution=self.resolution, num_ws=self.num_ws, w_dim=self.w_dim, img_channels=self.img_channels,
-                    channel_base=self.channel_base, channel_max=self.channel_max)
+        config = dict(resolution=self.resolution, num_ws=self.num_ws, w_dim=self.w_dim, img_channels=self.img_channels,
+                      channel_base=self.channel_base, channel_max=self.channel_max)
+        if self.head_channels is not None:  # left out otherwise: encoders saved before the option load unchanged
+            config["head_channels"] = self.head_channels
+        return config
 
     def check_generator(self, G, fingerprint: Optional[str] = None) -> None:
         """Raise ModelMismatchError unless ``G`` is the generator this encoder was trained for.
@@ -160,7 +169,8 @@ def train_encoder(
     mixing_prob: float = 0.5,  # chance a training latent is a W+ mix of two
     seed: int = 0,  # seed of the encoder's weights and its training latents
     checkpoint_every: int = 200,  # steps between checkpoints
-    encoder_kwargs: Optional[Dict[str, Any]] = None,  # LatentEncoder size options (channel_base, channel_max)
+    encoder_kwargs: Optional[Dict[str, Any]] = None,  # LatentEncoder size options (channel_base, channel_max,
+    #                                                   head_channels)
     max_minutes: Optional[float] = None,  # stop (with a checkpoint) after this long; run again to resume
     max_steps: Optional[int] = None,  # stop (with a checkpoint) after this many steps in this call
     progress: bool = True,

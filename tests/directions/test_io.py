@@ -26,6 +26,13 @@ def test_round_trip_keeps_vector_and_provenance(tmp_path):
     np.testing.assert_allclose(loaded.vector, direction.vector, atol=1e-7)
     assert loaded.layers == (0, 4) and loaded.conditioned_on == ("gender",) and loaded.score == 0.93
     assert json.loads(meta_path.read_text())["w_dim"] == G.w_dim
+    gained = load_direction(save_direction(_direction(G, layer_gain=1.5), tmp_path / "gained"))
+    assert gained.layer_gain == 1.5 and gained.unit == pytest.approx(1.7 * 1.5)
+    assert gained.unit_for((0, 4)) == gained.unit and gained.unit_for(None) == gained.unit_for((1, 4)) == 1.7
+    meta = json.loads(meta_path.read_text())
+    del meta["layer_gain"]  # a file written before layer gains existed
+    meta_path.write_text(json.dumps(meta))
+    assert load_direction(meta_path).unit == pytest.approx(1.7)
 
 
 def test_loading_for_another_generator_fails_clearly(tmp_path):

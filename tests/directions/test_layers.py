@@ -52,3 +52,19 @@ def test_a_direction_that_does_not_move_its_attribute_is_refused():
         choose_layers(_RowGenerator(), backwards, _brightness, n=8, progress=False)
     with pytest.raises(ValueError, match="keep"):
         choose_layers(_RowGenerator(), _direction(), _brightness, keep=1.5, progress=False)
+
+
+def test_the_unit_grows_by_the_share_the_chosen_rows_lost():
+    G = _RowGenerator()
+    chosen = with_chosen_layers(G, {"bright": _direction()}, _brightness, keep=0.4, n=8, progress=False)["bright"]
+    assert chosen.layers == (3, 4) and chosen.layer_gain == pytest.approx(2.0)  # row 3 alone keeps half
+    assert chosen.unit == pytest.approx(2.0) and chosen.extra["layer_choice"]["gain"] == pytest.approx(2.0)
+    from directions.edit import apply_direction
+
+    ws = G.mapping(torch.zeros(1, 2), None)
+    all_rows = _brightness(G.synthesis(apply_direction(ws, _direction().vector, 1.0, None, 1.0)))["bright"]
+    late_rows = _brightness(G.synthesis(apply_direction(ws, chosen.vector, 1.0, chosen.layers, chosen.unit)))["bright"]
+    torch.testing.assert_close(late_rows, all_rows)  # a unit moves the attribute as much as before
+    plain = with_chosen_layers(G, {"bright": _direction()}, _brightness, keep=0.4, match_strength=False, n=8,
+                               progress=False)["bright"]
+    assert plain.layer_gain == 1.0 and plain.unit == 1.0

@@ -104,9 +104,14 @@ def test_anchored_dataset_records_anchors_resumes_and_refuses_other_encoders(tmp
         make_dataset(tmp_path / "two", G, d, SPEC, encoder=other, progress=False)
 
 
-def test_plain_datasets_leave_anchor_out_of_their_header(tmp_path):
+def test_datasets_of_older_versions_resume(tmp_path):
     G, d, _ = _setup()
-    plain = PairSpec(direction="red", num_seeds=2, shard_seeds=2)
+    plain = PairSpec(direction="red", num_seeds=4, shard_seeds=2)
     make_dataset(tmp_path, G, d, plain, progress=False)
-    header = json.loads((tmp_path / "dataset.json").read_text())
-    assert "anchor" not in header["spec"] and "anchors" not in header  # datasets made before anchors resume
+    path = tmp_path / "dataset.json"
+    header = json.loads(path.read_text())
+    assert header["direction_unit"] == 2.0 and header["spec"]["anchor"] is None
+    del header["direction_unit"], header["spec"]["anchor"]  # as written before anchors and layer gains
+    path.write_text(json.dumps(header))
+    (tmp_path / "shard-000001.json").unlink()
+    assert make_dataset(tmp_path, G, d, plain, progress=False)["shards"] == 1

@@ -98,3 +98,16 @@ def test_synthfaces_64_ships_an_encoder_trained_for_its_bundled_weights():
         mean = G.synthesis(encoder.w_avg.expand_as(ws), noise_mode="const")
     assert psnr(again, images).mean() > psnr(mean, images).mean() + 5  # far closer than the average face
     assert load_encoder_for("no-such-model") is None
+
+
+def test_head_channels_shrink_the_dense_layers_and_survive_a_round_trip(G, tmp_path):
+    full = LatentEncoder(G.img_resolution, G.num_ws, G.w_dim, channel_base=256, channel_max=16)
+    small = LatentEncoder(G.img_resolution, G.num_ws, G.w_dim, channel_base=256, channel_max=16, head_channels=4)
+    assert small.hidden.in_features == 4 * 16 < full.hidden.in_features
+    assert "head_channels" not in full.config() and small.config()["head_channels"] == 4
+    with torch.no_grad():
+        small.out.weight.normal_(0, 0.1)
+    small.save_pretrained(tmp_path / "enc")
+    loaded = LatentEncoder.from_pretrained(tmp_path / "enc")
+    images = torch.rand(2, 3, G.img_resolution, G.img_resolution) * 2 - 1
+    torch.testing.assert_close(loaded(images), small(images))
