@@ -60,6 +60,9 @@ def main() -> int:
     parser.add_argument("--choose-layers", type=float, default=None, metavar="KEEP",
                         help="let the labeler choose each direction's W+ rows (directions.choose_layers); directions "
                              "whose rows change are also judged on all rows, as '<name> (all rows)'")
+    parser.add_argument("--steady", action="store_true",
+                        help="with --choose-layers: among the rows that keep KEEP, choose those whose edit the labeler "
+                             "sees rise at every step of the slider's range for the most faces")
     args = parser.parse_args()
 
     import faceedit
@@ -102,7 +105,10 @@ def main() -> int:
         from directions.layers import with_chosen_layers
 
         start = time.perf_counter()
-        chosen = with_chosen_layers(G, fitted, labeler, keep=args.choose_layers)
+        from directions.report import DEFAULT_ALPHAS
+
+        chosen = with_chosen_layers(G, fitted, labeler, keep=args.choose_layers,
+                                    steady_alphas=DEFAULT_ALPHAS if args.steady else None)
         layer_seconds = time.perf_counter() - start
         judged = {}
         for label, direction in chosen.items():

@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # Make the paired datasets and train the four filters bundled for synthfaces-64 (older, younger, feminine,
 # masculine) from the bundled generator and directions, then measure them (benchmarks/distill_synthfaces.py).
+# Filters train on *anchored* pairs (ANCHOR=synthfaces, the default: fresh renders plus the teacher's change
+# around their encoded latents, distill/anchors.py), which carry the edit to pictures the GAN did not make;
+# ANCHOR=none trains on the teacher's own pairs. The teacher's own pairs are made either way: the benchmark
+# measures fidelity and the teacher's change on them.
 # Filters are image-to-image networks: they keep working when the generator is re-exported, so this runs only
 # when a better teacher is worth the time. Every step resumes when the script is run again.
 # About 50 minutes on 2 CPU cores.
 #
 #   bash benchmarks/filters_synthfaces.sh [SEEDS] [STEPS] [NAMES...]
+#
+# MEASURE=no skips the measurement (to train filters in parallel lanes and measure them together afterwards).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${1:-0-2047}
 STEPS=${2:-4000}
 NAMES=${*:3}
 NAMES=${NAMES:-older younger feminine masculine}
+ANCHOR=${ANCHOR:-synthfaces}
 declare -A DIRECTION=([older]=age-orth-gender-glasses [younger]=age-orth-gender-glasses
                       [feminine]=gender-orth-age [masculine]=gender-orth-age)
 declare -A ALPHA=([older]=1.5,3 [younger]=-3,-1.5 [feminine]=-3,-1.5 [masculine]=1.5,3)
@@ -21,15 +28,23 @@ declare -A OTHER=([older]=gender=0.15 [younger]=gender=0.15 [feminine]=age=0.15 
 declare -A LAYERS=([older]=3,10 [younger]=3,10 [feminine]=0,10 [masculine]=0,10)
 SPECS=()
 for NAME in $NAMES; do
-    DATA=runs/pairs-synthfaces-64/$NAME
+    PLAIN=runs/pairs-synthfaces-64/$NAME
+    ARGS=(--model synthfaces-64 --direction "${DIRECTION[$NAME]}" --alpha="${ALPHA[$NAME]}" --layers "${LAYERS[$NAME]}"
+          --seeds "$SEEDS" --classifier synthfaces-labeler --min-change 0.05 --max-other "${OTHER[$NAME]}" --no-progress)
     # the labeler (never the judge) keeps a pair only where the edit moved its attribute and left the other alone
-    faceedit dataset make --model synthfaces-64 --direction "${DIRECTION[$NAME]}" --alpha="${ALPHA[$NAME]}" \
-        --layers "${LAYERS[$NAME]}" --seeds "$SEEDS" --classifier synthfaces-labeler --min-change 0.05 \
-        --max-other "${OTHER[$NAME]}" --out "$DATA" --no-progress
-    faceedit distill train --data "$DATA" --run-dir "runs/filter-synthfaces-64/$NAME" --steps "$STEPS" \
+    faceedit dataset make "${ARGS[@]}" --out "$PLAIN"
+    DATA=$PLAIN
+    RUN=runs/filter-synthfaces-64/$NAME
+    if [ "$ANCHOR" != none ]; then
+        DATA=$PLAIN-anchored-$ANCHOR
+        RUN=$RUN-anchored-$ANCHOR
+        faceedit dataset make "${ARGS[@]}" --anchor "$ANCHOR" --out "$DATA"
+    fi
+    faceedit distill train --data "$DATA" --run-dir "$RUN" --steps "$STEPS" \
         --ngf 16 --n-downsampling 3 --perceptual synthfaces-labeler --out "distill/assets/synthfaces-64/$NAME" \
         --dtype float16 --no-progress
-    SPECS+=(--filter "$NAME=distill/assets/synthfaces-64/$NAME,$DATA")
+    SPECS+=(--filter "$NAME=distill/assets/synthfaces-64/$NAME,$PLAIN")
 done
+[ "${MEASURE:-yes}" = no ] && exit 0
 python benchmarks/distill_synthfaces.py "${SPECS[@]}" --json benchmarks/results/distill_synthfaces-64.json \
     --images docs/images

@@ -14,7 +14,7 @@ all of them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -29,6 +29,8 @@ class LayerChoice:
     target_change: np.ndarray  # [num_ws] mean classifier change of the attribute when editing rows s.. (s = index)
     outside_change: np.ndarray  # [num_ws] mean absolute pixel change outside the face (0-2 scale), same rows
     keep: float  # share of the all-rows change the choice had to keep
+    steadiness: Optional[np.ndarray] = None  # [num_ws] share of faces whose attribute rose at every step of the
+    #                                          strength-matched sweep from row s (NaN: not a candidate); None = unused
 
     @property
     def gain(self) -> float:
@@ -36,10 +38,12 @@ class LayerChoice:
         return float(self.target_change[0] / self.target_change[self.layers[0]])
 
     def to_dict(self) -> Dict[str, Any]:
-        return dict(layers=list(self.layers), keep=self.keep, gain=round(self.gain, 5),
-                    target_change=[round(float(v), 5)
-                                                                               for v in self.target_change],
-                    outside_change=[round(float(v), 5) for v in self.outside_change])
+        rounded = lambda values: [round(float(v), 5) for v in values]  # noqa: E731
+        record = dict(layers=list(self.layers), keep=self.keep, gain=round(self.gain, 5),
+                      target_change=rounded(self.target_change), outside_change=rounded(self.outside_change))
+        if self.steadiness is not None:
+            record["steadiness"] = [None if np.isnan(v) else round(float(v), 5) for v in self.steadiness]
+        return record
 
 
 def choose_layers(
@@ -51,9 +55,17 @@ def choose_layers(
     n: int = 256,  # faces
     seed: int = 0,  # seed of the faces
     truncation_psi: float = 0.7,
+    steady_alphas: Optional[Sequence[float]] = None,  # None: choose the latest row that keeps `keep`; else, among
+    #   those rows, the one whose strength-matched edit rises for the most faces at every step of these strengths
     progress: bool = True,
 ) -> LayerChoice:
     """Edit rows ``s..num_ws`` for every first row ``s``; choose the latest ``s`` that keeps ``keep`` of the change.
+
+    With ``steady_alphas`` (e.g. the slider's range, ``(-3, -2, ..., 3)``), every row that keeps ``keep`` is a
+    candidate: its edit, with the unit scaled by its gain so every candidate moves the attribute equally, is
+    swept over those strengths, and the candidate for which the classifier sees the attribute rise at every
+    step on the most faces wins (ties: the later row, which leaves more of the picture alone). An edit that
+    wobbles on the way is what a user notices on a slider; fine rows often rise more steadily than coarse ones.
 
     Returns:
         A :class:`LayerChoice`; ``choice.layers`` goes into ``Direction.layers``.
@@ -78,8 +90,20 @@ def choose_layers(
     if target[0] <= 0:
         raise ValueError(f"editing every row does not raise {direction.attribute} by the classifier "
                          f"({target[0]:+.4f}); the direction or the classifier is wrong for this generator")
-    start = max(s for s in range(G.num_ws) if target[s] >= keep * target[0])
-    return LayerChoice(layers=(start, G.num_ws), target_change=target, outside_change=outside, keep=keep)
+    candidates = [s for s in range(G.num_ws) if target[s] >= keep * target[0]]
+    if steady_alphas is None:
+        return LayerChoice(layers=(candidates[-1], G.num_ws), target_change=target, outside_change=outside, keep=keep)
+    from directions.evaluation import monotonic_fraction
+
+    steadiness = np.full(G.num_ws, np.nan)
+    for start in candidates:
+        unit = direction.projection_std * target[0] / target[start]  # strength-matched
+        sweep = edit_sweep(G, direction.vector, classifier, n=n, alphas=steady_alphas, scale=unit,
+                           layers=(start, G.num_ws), seed=seed, truncation_psi=truncation_psi, progress=progress)
+        steadiness[start] = monotonic_fraction(sweep, direction.attribute)
+    best = max(candidates, key=lambda s: (steadiness[s], s))
+    return LayerChoice(layers=(best, G.num_ws), target_change=target, outside_change=outside, keep=keep,
+                       steadiness=steadiness)
 
 
 def with_chosen_layers(
@@ -88,7 +112,7 @@ def with_chosen_layers(
     classifier,  # AttributeClassifier that may build (the labeler)
     keep: float = 0.9,  # see choose_layers
     match_strength: bool = True,  # scale each unit by the choice's gain (Direction.layer_gain)
-    **options,  # further choose_layers options (alpha, n, seed, truncation_psi, progress)
+    **options,  # further choose_layers options (alpha, n, seed, truncation_psi, steady_alphas, progress)
 ):
     """``{name: direction}`` with each direction's ``layers`` set by :func:`choose_layers`.
 

@@ -28,7 +28,11 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
                      help="also fit each attribute orthogonal to these attributes' directions")
     fit.add_argument("--choose-layers", type=float, default=None, metavar="KEEP",
                      help="edit only the W+ rows from the latest first row that keeps this share (e.g. 0.9) of the "
-                          "attribute's all-rows change, measured with --classifier (default: all rows)")
+                          "attribute's all-rows change, measured with --classifier (default: all rows); the unit "
+                          "grows so a step moves the attribute as much as on all rows")
+    fit.add_argument("--steady", action="store_true",
+                     help="with --choose-layers: among the rows that keep KEEP, choose those whose edit rises at "
+                          "every step of the slider's range (-3..3) for the most faces")
     fit.add_argument("--n", type=int, default=20_000, help="samples (default 20000)")
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--trunc", type=float, default=1.0, help="truncation psi of the samples")
@@ -103,7 +107,11 @@ def run_fit(args: argparse.Namespace) -> int:
     if args.choose_layers is not None:
         from directions.layers import with_chosen_layers
 
-        fitted = with_chosen_layers(G, fitted, classifier, keep=args.choose_layers, progress=not args.no_progress)
+        from directions.report import DEFAULT_ALPHAS
+
+        fitted = with_chosen_layers(G, fitted, classifier, keep=args.choose_layers,
+                                    steady_alphas=DEFAULT_ALPHAS if args.steady else None,
+                                    progress=not args.no_progress)
     for name, direction in fitted.items():
         path = save_direction(direction, args.out / name)
         rows = f", W+ rows {direction.layers[0]}-{direction.layers[1] - 1}" if direction.layers else ""

@@ -68,3 +68,31 @@ def test_the_unit_grows_by_the_share_the_chosen_rows_lost():
     plain = with_chosen_layers(G, {"bright": _direction()}, _brightness, keep=0.4, match_strength=False, n=8,
                                progress=False)["bright"]
     assert plain.layer_gain == 1.0 and plain.unit == 1.0
+
+
+class _WobblyGenerator(_RowGenerator):
+    """Rows 1-3 brighten the face steadily, but row 3 moved without row 2 also makes it wobble."""
+
+    def synthesis(self, ws, noise_mode="const"):
+        wobble = 0.4 * torch.sin(4 * (ws[:, 3, 0] - ws[:, 2, 0]))  # [N]; constant while rows 2 and 3 move together
+        face = (ws[:, 1:, 0].sum(dim=1) * 0.1 + wobble).view(-1, 1, 1, 1)  # [N, 1, 1, 1]
+        return face.expand(-1, 3, 16, 16).clone()
+
+
+def test_steady_alphas_choose_the_rows_whose_edit_rises_at_every_step():
+    G = _WobblyGenerator()
+    options = dict(keep=0.05, n=16, alpha=0.5, progress=False)
+    plain = choose_layers(G, _direction(), _brightness, **options)
+    assert plain.layers == (3, 4)  # the latest row that keeps 5 % of the change
+    choice = choose_layers(G, _direction(), _brightness, steady_alphas=(-3, -2, -1, 0, 1, 2, 3), **options)
+    assert choice.steadiness[3] < 0.5  # row 3 alone wobbles
+    np.testing.assert_array_equal(choice.steadiness[:3], [1.0, 1.0, 1.0])
+    assert choice.layers == (2, 4)  # the latest of the steady rows (ties go to the later row)
+    assert choice.to_dict()["steadiness"][2] == 1.0
+
+
+def test_steadiness_is_measured_only_for_rows_that_keep_the_change():
+    choice = choose_layers(_RowGenerator(), _direction(), _brightness, keep=0.9, n=8,
+                           steady_alphas=(-1, 0, 1), progress=False)
+    assert choice.layers == (2, 4) and np.isnan(choice.steadiness[3])  # row 3 alone keeps half: no candidate
+    assert choice.to_dict()["steadiness"][3] is None
