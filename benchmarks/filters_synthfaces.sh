@@ -26,6 +26,9 @@ declare -A OTHER=([older]=gender=0.15 [younger]=gender=0.15 [feminine]=age=0.15 
 # Age lives in W+ rows 3-9 (8x8 and finer): editing only those keeps the background and pose (pixels outside
 # the face change 4x less) for 90 % of the judged age change. Gender needs the coarse rows (hair length, jaw).
 declare -A LAYERS=([older]=3,10 [younger]=3,10 [feminine]=0,10 [masculine]=0,10)
+# anchored pairs depend on the bundled encoder too: a retrained encoder makes new datasets, not a refused resume
+ENCODER=$(python -c "from faceedit.inversion.api import load_encoder_for; from faceedit.utils.files import \
+weights_fingerprint; print(weights_fingerprint(load_encoder_for('synthfaces-64'))[:12])")
 SPECS=()
 for NAME in $NAMES; do
     PLAIN=runs/pairs-synthfaces-64/$NAME
@@ -36,8 +39,8 @@ for NAME in $NAMES; do
     DATA=$PLAIN
     RUN=runs/filter-synthfaces-64/$NAME
     if [ "$ANCHOR" != none ]; then
-        DATA=$PLAIN-anchored-$ANCHOR
-        RUN=$RUN-anchored-$ANCHOR
+        DATA=$PLAIN-anchored-$ANCHOR-$ENCODER
+        RUN=$RUN-anchored-$ANCHOR-$ENCODER
         faceedit dataset make "${ARGS[@]}" --anchor "$ANCHOR" --out "$DATA"
     fi
     faceedit distill train --data "$DATA" --run-dir "$RUN" --steps "$STEPS" \

@@ -123,8 +123,8 @@ class FilterTrainer:
         self.device = resolve_device(device)
         self.rank, self.world = _dist_rank_world()
         saved = self.run_dir / RUN_CONFIG
-        saved_config = (FilterTrainingConfig.from_saved(json.loads(saved.read_text())["config"]) if saved.is_file()
-                        else None)
+        saved_run = json.loads(saved.read_text()) if saved.is_file() else {}
+        saved_config = FilterTrainingConfig.from_saved(saved_run["config"]) if saved_run else None
         config = config or saved_config or FilterTrainingConfig()
         if saved_config is not None:
             old = saved_config.to_dict()
@@ -137,6 +137,9 @@ class FilterTrainer:
                              f"({self.world})")
         self.config, self.progress = config, progress
         self.A, self.B, self.header = load_pairs(dataset)
+        if saved_run.get("dataset_header") not in (None, self.header):  # the folder may move; its content may not
+            raise ValueError(f"{self.run_dir} was trained on another dataset than {dataset}; use a new run folder, "
+                             f"or the dataset it was started with")
         if len(self.A) <= config.held_out:
             raise ValueError(f"the dataset has {len(self.A)} pairs; it needs more than held_out={config.held_out}")
         self.resolution = int(self.A.shape[-1])

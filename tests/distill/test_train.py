@@ -65,6 +65,17 @@ def test_configuration_guard(dataset, tmp_path):
                       progress=False)
     with pytest.raises(ValueError, match="held_out"):
         FilterTrainer(tmp_path / "x", dataset, FilterTrainingConfig(held_out=100), device="cpu", progress=False)
+    import shutil
+
+    moved = shutil.copytree(dataset, tmp_path / "moved")
+    FilterTrainer(tmp_path / "run", moved, SMALL, device="cpu", progress=False)  # a moved dataset resumes
+    G = tiny_generator(seed=0)
+    v = np.random.RandomState(2).randn(G.w_dim)
+    other = Direction(vector=v / np.linalg.norm(v), attribute="red", generator_name="tiny",
+                      generator_fingerprint=G.fingerprint(), projection_std=2.0)
+    make_dataset(tmp_path / "other", G, other, PairSpec(direction="red", num_seeds=12, shard_seeds=12), progress=False)
+    with pytest.raises(ValueError, match="another dataset"):
+        FilterTrainer(tmp_path / "run", tmp_path / "other", SMALL, device="cpu", progress=False)
 
 
 def _ddp_worker(rank, world, store, dataset, run_dir, out):
