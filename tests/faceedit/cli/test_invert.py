@@ -41,14 +41,18 @@ def test_pti_writes_its_delta_and_loads_back(photo, tmp_path):
 
 
 def test_edit_changes_the_face_and_keeps_the_rest_of_the_photo(photo, tmp_path, capsys):
-    out = tmp_path / "edited.png"
-    assert main(["edit", str(photo), "--model", "synthfaces-64", "--age", "3", "--method", "w+", "--steps", "10",
-                 "--out", str(out), "--no-progress"]) == 0
     original = np.asarray(Image.open(photo).convert("RGB")).astype(int)
-    edited = np.asarray(Image.open(out).convert("RGB")).astype(int)
-    assert edited.shape == original.shape
-    assert np.abs(edited[60:160, 180:280] - original[60:160, 180:280]).mean() > 10  # the face is replaced
-    assert (edited[400:, :100] == original[400:, :100]).all()  # far from the face: untouched
+    edited = {}
+    for age in ("-3", "3"):
+        out = tmp_path / f"edited{age}.png"
+        assert main(["edit", str(photo), "--model", "synthfaces-64", f"--age={age}", "--method", "w+", "--steps",
+                     "10", "--out", str(out), "--no-progress"]) == 0
+        edited[age] = np.asarray(Image.open(out).convert("RGB")).astype(int)
+        assert edited[age].shape == original.shape
+        assert np.abs(edited[age][60:160, 180:280] - original[60:160, 180:280]).mean() > 5  # the face is replaced
+        assert (edited[age][400:, :100] == original[400:, :100]).all()  # far from the face: untouched
+    face = np.abs(edited["3"][60:160, 180:280] - edited["-3"][60:160, 180:280]).mean()
+    assert face > 5  # the age edit itself shows in the pasted face (15 on 2026-11-21)
     assert "age-orth-gender +3" in capsys.readouterr().out
 
 
