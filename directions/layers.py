@@ -5,7 +5,8 @@ fine rows (age: wrinkles, grey hair) drags those along when edited on every row.
 measures, with a classifier that may build things (the labeler, never the judge), how much of the
 attribute's change survives when the first rows are left alone, and picks the latest first row that keeps
 a chosen share of it. The direction's unit then grows by the share it lost (``layer_gain``), so a slider
-step moves the attribute as much on the chosen rows as on all of them. On the 370 kimg ``synthfaces-64`` the judge confirmed the idea: age edited on rows
+step moves the attribute as much on the chosen rows as on all of them. On the 370 kimg ``synthfaces-64``
+the judge confirmed the idea: age edited on rows
 3-9 keeps 90 % of the judged age change, moves the pixels outside the face 4x less, and halves the judged
 gender change; gender needs every row (its change collapses without the coarse ones), and the rule keeps
 all of them.
@@ -35,7 +36,7 @@ class LayerChoice:
     @property
     def gain(self) -> float:
         """How much longer a step on the chosen rows must be to move the attribute as much as on every row."""
-        return float(self.target_change[0] / self.target_change[self.layers[0]])
+        return _gain(self.target_change, self.layers[0])
 
     def to_dict(self) -> Dict[str, Any]:
         rounded = lambda values: [round(float(v), 5) for v in values]  # noqa: E731
@@ -44,6 +45,11 @@ class LayerChoice:
         if self.steadiness is not None:
             record["steadiness"] = [None if np.isnan(v) else round(float(v), 5) for v in self.steadiness]
         return record
+
+
+def _gain(target_change: np.ndarray, start: int) -> float:
+    """All-rows change over the change from row ``start``: how much longer a step there must be."""
+    return float(target_change[0] / target_change[start])
 
 
 def choose_layers(
@@ -97,7 +103,7 @@ def choose_layers(
 
     steadiness = np.full(G.num_ws, np.nan)
     for start in candidates:
-        unit = direction.projection_std * target[0] / target[start]  # strength-matched
+        unit = direction.projection_std * _gain(target, start)  # strength-matched
         sweep = edit_sweep(G, direction.vector, classifier, n=n, alphas=steady_alphas, scale=unit,
                            layers=(start, G.num_ws), seed=seed, truncation_psi=truncation_psi, progress=progress)
         steadiness[start] = monotonic_fraction(sweep, direction.attribute)

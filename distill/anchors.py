@@ -14,6 +14,7 @@ folder of aligned photos of the generator's framing (seed ``s`` takes file ``s %
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import Path
 from typing import List, Sequence
@@ -32,7 +33,14 @@ _RENDER_TAG = 0x616E63686F72  # "anchor"
 
 def anchor_files(folder: Path) -> List[Path]:
     """The images of an anchor folder, in name order."""
-    files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    return list(_listing(str(Path(folder).resolve()), Path(folder).stat().st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=8)
+def _listing(folder: str, mtime_ns: int) -> tuple:
+    """The folder's images, listed once per folder state (``mtime_ns``: a file added or removed lists it anew),
+    not once per batch: a folder of 70,000 photos takes a while to list."""
+    files = tuple(sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()))
     if not files:
         raise ValueError(f"the anchor folder {folder} holds no images ({', '.join(IMAGE_SUFFIXES)}); put aligned "
                          f"face crops there (e.g. from `faceedit invert`'s aligned.png or FFHQ's images)")

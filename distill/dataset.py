@@ -3,7 +3,8 @@
 For every seed: a latent ``w`` (with truncation), an edit strength ``alpha`` drawn from the range,
 one set of noise maps for both images, ``A = G(w)`` and ``B = G(w + alpha d)`` on the chosen W+
 rows. *Anchored* pairs (``anchor=``, :mod:`distill.anchors`) start from a picture the generator did not
-make (a fresh render, a photo) and add the teacher's change around its encoded latent to it. An optional classifier keeps a pair only where it confirms the change (the target moves by
+make (a fresh render, a photo) and add the teacher's change around its encoded latent to it. An
+optional classifier keeps a pair only where it confirms the change (the target moves by
 at least ``min_change`` in the edit's direction) and the other attributes stay put (each moves by
 at most ``max_other_change``).
 
