@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Dict, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
 from directions.io import Direction
 from directions.sampling import LabelledSamples
 
-__all__ = ["fit_direction", "fit_directions", "conditional_name", "CLASSIFICATION_DEFAULT_METHOD"]
+__all__ = ["fit_direction", "fit_directions", "score_names", "conditional_name", "CLASSIFICATION_DEFAULT_METHOD"]
 
 CLASSIFICATION_DEFAULT_METHOD = "svm"
 
@@ -53,6 +53,17 @@ def conditional_name(attribute: str, others: Sequence[str]) -> str:
     return f"{attribute}-orth-{'-'.join(others)}" if others else attribute
 
 
+def score_names(samples: LabelledSamples, name: str) -> List[str]:
+    """The scores an attribute name stands for: the score itself, or every class score of a categorical
+    attribute (``'background'`` -> ``['background=blue', 'background=cream', ...]``)."""
+    if name in samples.scores:
+        return [name]
+    classes = [key for key in samples.scores if key.startswith(f"{name}=")]
+    if not classes:
+        raise ValueError(f"the samples have no score {name!r} and no classes of it; they have {sorted(samples.scores)}")
+    return classes
+
+
 def fit_directions(
     samples: LabelledSamples,  # W and scores from sample_and_label
     attributes: Sequence[str],  # scores to fit plain (naive) directions for
@@ -67,18 +78,27 @@ def fit_directions(
 
     Returns ``{name: Direction}``; naive directions are named after their attribute, conditional
     ones with :func:`conditional_name` (``[('age', ['gender'])]`` gives ``'age-orth-gender'``). Every
-    attribute a conditional direction is made orthogonal to gets its own naive direction.
+    attribute a conditional direction is made orthogonal to gets its own naive direction; a categorical
+    attribute (``'background'``) stands for all its classes: each class's direction is projected out, and
+    none of them is returned.
     """
     conditional = [(a, list(others)) for a, others in conditional]
-    needed = list(attributes) + [name for a, others in conditional for name in [a, *others]]
+    scores = {other: score_names(samples, other) for _, others in conditional for other in others}
+    needed = list(attributes) + [name for a, others in conditional for name in [a, *others] if name not in scores
+                                 or scores[name] == [name]]
     common = dict(generator_name=generator_name, generator_fingerprint=generator_fingerprint,
                   classifier_name=classifier_name, method=method, **estimator_options)
     fitted: Dict[str, Direction] = {}
     for attribute in dict.fromkeys(needed):
         fitted[attribute] = fit_direction(samples, attribute, **common)
+    classes: Dict[str, Direction] = {}  # per-class directions of categorical conditions: used, not returned
     for attribute, others in conditional:
         others = [o for o in dict.fromkeys(others) if o != attribute]
-        if others:
-            fitted[conditional_name(attribute, others)] = fit_direction(
-                samples, attribute, conditioned_on={o: fitted[o] for o in others}, **common)
+        if not others:
+            continue
+        for score in (score for o in others for score in scores[o] if score not in fitted):
+            classes.setdefault(score, fit_direction(samples, score, **common))
+        conditioned_on = {score: fitted.get(score) or classes[score] for o in others for score in scores[o]}
+        fitted[conditional_name(attribute, others)] = fit_direction(
+            samples, attribute, conditioned_on=conditioned_on, **common)
     return fitted

@@ -49,3 +49,36 @@ def test_fit_directions_names_naive_and_conditional_directions():
     assert abs(fitted["age-orth-gender"].vector @ fitted["gender"].vector) < 1e-9
     assert abs(fitted["gender-orth-age"].vector @ fitted["age"].vector) < 1e-9
     assert fitted["gender-orth-age"].conditioned_on == ("age",)
+
+
+def _samples_with_background(n=3000, seed=1):
+    rng = np.random.RandomState(seed)
+    w = rng.randn(n, 16)
+    background = np.stack([w[:, 2], w[:, 3], -w[:, 2] - w[:, 3]], 1).argmax(1)  # three classes set by w2, w3
+    gender = w[:, 1] + 0.8 * w[:, 2]  # the gender labels lean on background class 'blue'
+    scores = {"gender": gender} | {f"background={c}": (background == i).astype(float)
+                                   for i, c in enumerate(["blue", "cream", "dark"])}
+    return LabelledSamples(z=torch.zeros(n, 4), w=torch.from_numpy(w).float(),
+                           scores={k: torch.from_numpy(np.asarray(v)).float() for k, v in scores.items()})
+
+
+def test_a_categorical_condition_projects_out_every_class_and_returns_none_of_them():
+    from directions.pipeline import fit_directions
+
+    fitted = fit_directions(_samples_with_background(), ["gender"], "toy", "f" * 64, "c", method="logistic",
+                            conditional=[("gender", ["background"])])
+    assert list(fitted) == ["gender", "gender-orth-background"]
+    direction = fitted["gender-orth-background"]
+    assert direction.conditioned_on == ("background=blue", "background=cream", "background=dark")
+    assert abs(direction.vector[2]) < 0.05 and abs(direction.vector[3]) < 0.05  # the background's plane is gone
+    assert direction.vector[1] > 0.95 and abs(fitted["gender"].vector[2]) > 0.3
+
+
+def test_score_names_expand_a_categorical_attribute_and_name_an_unknown_one():
+    from directions.pipeline import score_names
+
+    samples = _samples_with_background(n=50)
+    assert score_names(samples, "gender") == ["gender"]
+    assert score_names(samples, "background") == ["background=blue", "background=cream", "background=dark"]
+    with pytest.raises(ValueError, match="no score 'hair' and no classes of it"):
+        score_names(samples, "hair")
