@@ -22,24 +22,26 @@ NAMES=${*:3}
 NAMES=${NAMES:-older younger feminine masculine}
 declare -A ANCHORS=([older]=synthfaces [younger]=synthfaces [feminine]=none [masculine]=none)
 declare -A DIRECTION=([older]=age-orth-gender-glasses [younger]=age-orth-gender-glasses
-                      [feminine]=gender-orth-age [masculine]=gender-orth-age)
+                      [feminine]=gender-orth-age-skin_tone-background [masculine]=gender-orth-age-skin_tone-background)
 declare -A ALPHA=([older]=1.5,3 [younger]=-3,-1.5 [feminine]=-3,-1.5 [masculine]=1.5,3)
 declare -A OTHER=([older]=gender=0.15 [younger]=gender=0.15 [feminine]=age=0.15 [masculine]=age=0.15)
 # Age lives in W+ rows 3-9 (8x8 and finer): editing only those keeps the background and pose (pixels outside
 # the face change 4x less) for 90 % of the judged age change. Gender needs the coarse rows (hair length, jaw).
 declare -A LAYERS=([older]=3,10 [younger]=3,10 [feminine]=0,10 [masculine]=0,10)
-# anchored pairs depend on the bundled encoder too: a retrained encoder makes new datasets, not a refused resume
+# folders are named after the generator (and anchored ones after the encoder too): a re-exported generator or a
+# retrained encoder makes new datasets and runs, not a refused resume
+GENERATOR=$(python -c "import faceedit; print(faceedit.load_generator('synthfaces-64').fingerprint()[:12])")
 ENCODER=$(python -c "from faceedit.inversion.api import load_encoder_for; from faceedit.utils.files import \
 weights_fingerprint; print(weights_fingerprint(load_encoder_for('synthfaces-64'))[:12])")
 SPECS=()
 for NAME in $NAMES; do
-    PLAIN=runs/pairs-synthfaces-64/$NAME
+    PLAIN=runs/pairs-synthfaces-64/$NAME-$GENERATOR
     ARGS=(--model synthfaces-64 --direction "${DIRECTION[$NAME]}" --alpha="${ALPHA[$NAME]}" --layers "${LAYERS[$NAME]}"
           --seeds "$SEEDS" --classifier synthfaces-labeler --min-change 0.05 --max-other "${OTHER[$NAME]}" --no-progress)
     # the labeler (never the judge) keeps a pair only where the edit moved its attribute and left the other alone
     faceedit dataset make "${ARGS[@]}" --out "$PLAIN"
     DATA=$PLAIN
-    RUN=runs/filter-synthfaces-64/$NAME
+    RUN=runs/filter-synthfaces-64/$NAME-$GENERATOR
     USE=${ANCHOR:-${ANCHORS[$NAME]}}
     if [ "$USE" != none ]; then
         DATA=$PLAIN-anchored-$USE-$ENCODER

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Re-export the bundled synthfaces-64 from its training run and re-measure everything bundled with it:
 # the quality report, the progress pictures, the training record, and the bundled directions (refitted,
-# judged and replaced, since they are tied to the generator's weights) and the latent encoder (retrained and
-# re-measured: benchmarks/encoder_synthfaces.sh). About an hour on 2 CPU cores.
+# judged and replaced, since they are tied to the generator's weights), the latent encoder (retrained and
+# re-measured: benchmarks/encoder_synthfaces.sh) and, unless FILTERS=no, the four distilled filters (new pairs
+# from the new teacher, retrained and measured: benchmarks/filters_synthfaces.sh). About two and a half hours on
+# 2 CPU cores; run again after an interruption, the long steps (sampling, encoder, pairs, filters) resume.
 #
 #   bash benchmarks/refresh_synthfaces.sh [RUN_DIR]
 set -euo pipefail
@@ -16,5 +18,6 @@ python benchmarks/quality_synthfaces.py --model synthfaces-64 --n 10000 \
     --json benchmarks/results/quality_synthfaces-64.json --images docs/images
 python benchmarks/directions_synthfaces.py --model synthfaces-64 --n 20000 --eval-n 1000 \
     --work runs/directions-synthfaces-64 --json benchmarks/results/directions_synthfaces-64.json \
-    --images docs/images --bundle --choose-layers 0.9
+    --images docs/images --bundle --choose-layers 0.4 --steady
 bash benchmarks/encoder_synthfaces.sh
+[ "${FILTERS:-yes}" = no ] || bash benchmarks/filters_synthfaces.sh

@@ -6,7 +6,7 @@ from directions.bundled import bundled_directions, load_bundled_direction, resol
 from directions.io import save_direction
 from tests.conftest import tiny_generator
 
-REQUIRED = {"age", "gender", "smile", "glasses", "age-orth-gender", "gender-orth-age"}
+REQUIRED = {"age", "gender", "smile", "glasses", "age-orth-gender", "gender-orth-age-skin_tone-background"}
 
 
 def test_synthfaces_64_ships_directions_fitted_on_its_bundled_weights():
