@@ -6,7 +6,8 @@ the same request, whose held-out pairs are the teacher's images):
 
 * fidelity — the filter's output against the teacher's edited image ``B`` on the dataset's held-out
   pairs (the last ``held_out`` pairs, never trained on): PSNR and SSIM, next to the PSNR of doing
-  nothing (the input ``A`` against ``B``);
+  nothing (the input ``A`` against ``B``); and where the error sits: the squared error on the picture's
+  border (top, left and right tenth, mostly background) and elsewhere, next to the teacher's change there;
 * generalisation — the judge's change of the filter's attribute when the filter is applied to fresh
   renders of the procedural world (the GAN never made them), against the teacher's change on GAN
   samples (``B`` vs ``A`` of the held-out pairs), and the ratio of the two; plus the judged change of
@@ -76,8 +77,12 @@ def main() -> int:
         teacher = {k: float((judge(b)[k] - judge(a)[k]).mean()) for k in judge(b[:1]) if "=" not in k}
         student = {k: float((judge(filtered)[k] - judge(renders)[k]).mean()) for k in teacher}
         on_gan = float((judge(out)[attribute] - judge(a)[attribute]).mean())  # same inputs as the teacher
+        border = _border_mask(a.shape[-1])
         row = dict(filter=name, attribute=attribute, anchor=trained_on.get("anchor"), held_out=len(a), psnr=float(psnr(out, b).mean()),
                    psnr_unfiltered=float(psnr(a, b).mean()),  # doing nothing: the input against the teacher
+                   # where the error sits: the picture's border (mostly background) and the rest
+                   mse_border=_mse(out, b, border), mse_rest=_mse(out, b, ~border),
+                   teacher_change_border=_mse(a, b, border), teacher_change_rest=_mse(a, b, ~border),
                    ssim=float(ssim(out, b).mean()), teacher_change=teacher[attribute],
                    filter_change_on_renders=student[attribute], filter_change_on_gan_samples=on_gan,
                    ratio=student[attribute] / teacher[attribute] if teacher[attribute] else float("nan"),
@@ -88,7 +93,8 @@ def main() -> int:
               f"{row['ssim']:.3f} vs teacher on {len(a)} held-out pairs; "
               f"judged {attribute} change: filter on renders {row['filter_change_on_renders']:+.3f}, teacher on "
               f"GAN samples {row['teacher_change']:+.3f} ({100 * row['ratio']:.0f} %); filter on the same GAN samples "
-              f"{on_gan:+.3f}")
+              f"{on_gan:+.3f}; squared error border {row['mse_border']:.4f} / rest {row['mse_rest']:.4f} (the "
+              f"teacher's change: {row['teacher_change_border']:.4f} / {row['teacher_change_rest']:.4f})")
         if args.images:
             grid = torch.cat([a[:8], out[:8], b[:8], renders[:8], filtered[:8]])
             save_png(make_grid(images_from_tensor(grid), cols=8).repeat(2, 0).repeat(2, 1),
@@ -97,6 +103,18 @@ def main() -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(dict(rows=rows, judge=judge.name, **run_record()), indent=2) + "\n")
     return 0
+
+
+def _border_mask(size: int) -> torch.Tensor:
+    """``[H, W]`` bool: the top, left and right tenth of a portrait, where the background shows."""
+    rows, cols = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
+    edge = max(1, size // 10)
+    return (rows < edge) | (cols < edge) | (cols >= size - edge)
+
+
+def _mse(x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> float:
+    """Mean squared difference over the pixels in ``mask`` ([-1, 1] scale, averaged over images and channels)."""
+    return float((x - y).pow(2).mean(1)[:, mask].mean())
 
 
 def _direction_attribute(header) -> str:
