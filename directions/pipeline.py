@@ -96,9 +96,11 @@ def fit_directions(
         others = [o for o in dict.fromkeys(others) if o != attribute]
         if not others:
             continue
-        for score in (score for o in others for score in scores[o] if score not in fitted):
-            classes.setdefault(score, fit_direction(samples, score, **common))
-        conditioned_on = {score: fitted.get(score) or classes[score] for o in others for score in scores[o]}
+        conditioned_on = {}
+        for score in (score for o in others for score in scores[o]):
+            if score not in fitted and score not in classes:
+                classes[score] = fit_direction(samples, score, **common)
+            conditioned_on[score] = fitted[score] if score in fitted else classes[score]
         fitted[conditional_name(attribute, others)] = fit_direction(
             samples, attribute, conditioned_on=conditioned_on, **common)
     return fitted
