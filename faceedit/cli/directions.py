@@ -25,7 +25,8 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
     fit.add_argument("--classifier", default="synthfaces-labeler", help="classifier that labels the samples")
     fit.add_argument("--method", default="svm", choices=["svm", "logistic", "mean_diff", "ridge"])
     fit.add_argument("--conditional-on", nargs="*", default=[],
-                     help="also fit each attribute orthogonal to these attributes' directions (a categorical attribute, e.g. background, stands for every one of its classes)")
+                     help="also fit each attribute orthogonal to these attributes' directions (a categorical "
+                          "attribute, e.g. background, stands for every one of its classes)")
     fit.add_argument("--choose-layers", type=float, default=None, metavar="KEEP",
                      help="edit only the W+ rows from the latest first row that keeps this share (e.g. 0.9) of the "
                           "attribute's all-rows change, measured with --classifier (default: all rows); the unit "
