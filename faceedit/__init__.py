@@ -18,6 +18,7 @@ from __future__ import annotations
 from faceedit.errors import (
     CheckpointFormatError,
     FaceEditError,
+    FaceIndexError,
     InvalidImageError,
     ModelDownloadError,
     ModelMismatchError,
@@ -39,7 +40,8 @@ _LAZY = {
 }
 
 __all__ = ["__version__", "FaceEditError", "UnsafeCheckpointError", "CheckpointFormatError", "ModelNotFoundError",
-           "ModelMismatchError", "ModelDownloadError", "InvalidImageError", "NoFaceFoundError", *_LAZY]
+           "ModelMismatchError", "ModelDownloadError", "InvalidImageError", "NoFaceFoundError", "FaceIndexError",
+           *_LAZY]
 
 
 __getattr__, __dir__ = lazy_attributes("faceedit", _LAZY, globals())

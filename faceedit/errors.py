@@ -41,3 +41,7 @@ class InvalidImageError(FaceEditError):
 
 class NoFaceFoundError(FaceEditError):
     """No face was detected in an image."""
+
+
+class FaceIndexError(FaceEditError, IndexError):
+    """A face number was asked for that the photo does not have (fewer faces were detected)."""

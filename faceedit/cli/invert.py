@@ -20,6 +20,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=300, help="projection steps (default 300)")
     p.add_argument("--pti-steps", type=int, default=300, help="pivotal-tuning steps for --method pti")
     p.add_argument("--face", type=int, default=0, help="which face, largest first (default 0 = the largest)")
+    p.add_argument("--all-faces", action="store_true",
+                   help="every face of the photo, largest first (invert: one sub-folder face-N per face; edit: every "
+                        "face edited and pasted back)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-lpips", action="store_true",
                    help="do not use LPIPS even when its weights are cached (`faceedit models fetch vgg16-lpips`)")
@@ -54,18 +57,25 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
 
 
 def _encode(args: argparse.Namespace):
+    """The editor and the requested faces (one, or all with --all-faces), inverted."""
     from faceedit.editor import FaceEditor
 
+    if args.all_faces and args.face:
+        raise ValueError("--face and --all-faces: pass one of them")
     editor = FaceEditor.from_pretrained(args.model, device=args.device, use_lpips=not args.no_lpips)
     frame_every = max(args.steps // 60, 1) if getattr(args, "video", False) else None
     bar = None if args.no_progress else _ProgressBar()
+    options = dict(method=args.method, steps=args.steps, pti_steps=args.pti_steps, seed=args.seed, progress=bar)
     try:
-        face = editor.encode(args.photo, method=args.method, steps=args.steps, pti_steps=args.pti_steps,
-                             face=args.face, seed=args.seed, frame_every=frame_every, progress=bar)
+        if args.all_faces:
+            located = editor.locate_all(args.photo)
+            faces = [editor.encode(one, frame_every=frame_every, **options) for one in located]
+        else:
+            faces = [editor.encode(args.photo, face=args.face, frame_every=frame_every, **options)]
     finally:
         if bar is not None:
             bar.close()
-    return editor, face
+    return editor, faces
 
 
 class _ProgressBar:
@@ -90,16 +100,18 @@ def run_invert(args: argparse.Namespace) -> int:
     from faceedit.utils.metrics import psnr_uint8
     from faceedit.utils.video import save_animation
 
-    editor, face = _encode(args)
-    args.out.mkdir(parents=True, exist_ok=True)
-    save_png(face.aligned, args.out / "aligned.png")
-    save_png(face.reconstruction, args.out / "reconstruction.png")
-    save_inversion(face.inversion, args.out / "latent", editor.generator)
-    if face.inversion.extra.get("frames"):
-        save_animation(face.inversion.extra["frames"], args.out / "projection.gif")
-    print(f"faceedit invert: {face.inversion.method} in {face.inversion.seconds:.1f} s, PSNR "
-          f"{psnr_uint8(face.aligned, face.reconstruction):.2f} dB; wrote aligned.png, reconstruction.png, "
-          f"latent.json/.safetensors to {args.out}")
+    editor, faces = _encode(args)
+    for index, face in enumerate(faces):
+        out = args.out / f"face-{index}" if args.all_faces else args.out
+        out.mkdir(parents=True, exist_ok=True)
+        save_png(face.aligned, out / "aligned.png")
+        save_png(face.reconstruction, out / "reconstruction.png")
+        save_inversion(face.inversion, out / "latent", editor.generator)
+        if face.inversion.extra.get("frames"):
+            save_animation(face.inversion.extra["frames"], out / "projection.gif")
+        print(f"faceedit invert: {face.inversion.method} in {face.inversion.seconds:.1f} s, PSNR "
+              f"{psnr_uint8(face.aligned, face.reconstruction):.2f} dB; wrote aligned.png, reconstruction.png, "
+              f"latent.json/.safetensors to {out}")
     return 0
 
 
@@ -128,7 +140,7 @@ def run_edit(args: argparse.Namespace) -> int:
     from faceedit.utils.images import save_image
 
     edits = _requested_edits(args)  # before the slow part: bad flags fail at once
-    editor, face = _encode(args)
+    editor, faces = _encode(args)
     for name in edits:
         if name not in editor.attributes and name not in editor.directions:
             try:
@@ -141,8 +153,9 @@ def run_edit(args: argparse.Namespace) -> int:
                                      f"DIR` and pass --edit DIR/{name}.json=ALPHA") from None
                 raise ValueError(str(exc)) from None
     editor.paste_change = not args.paste_render
-    result = editor.edit(face, edits)
+    result = editor.edit_all(faces, edits)
     save_image(result.photo, args.out)
-    print(f"faceedit edit: {', '.join(f'{k} {v:+g}' for k, v in result.edits.items())} with {face.inversion.method} "
-          f"inversion ({face.inversion.seconds:.1f} s) -> {args.out}")
+    applied = result.faces[0].edits
+    print(f"faceedit edit: {', '.join(f'{k} {v:+g}' for k, v in applied.items())} on {len(faces)} face(s) with "
+          f"{faces[0].inversion.method} inversion ({sum(f.inversion.seconds for f in faces):.1f} s) -> {args.out}")
     return 0

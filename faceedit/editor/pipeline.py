@@ -9,12 +9,13 @@ import numpy as np
 import torch
 
 from faceedit.editor.attributes import choose_directions, filter_edit
-from faceedit.editor.results import EditResult, EncodedFace, LocatedFace
+from faceedit.editor.results import EditResult, EncodedFace, LocatedFace, PhotoEditResult
 
 __all__ = ["FaceEditor", "ProgressCallback"]
 
 ProgressCallback = Callable[[float, str], None]  # (fraction done in [0, 1], what is running)
 Image = Union[str, Path, bytes, np.ndarray, object]  # anything faceedit.alignment.load_image reads, or a PIL image
+Latent = Union[EncodedFace, torch.Tensor, str, Path]  # a face from encode()/sample(), W/W+ latents, or a latent file
 
 
 class FaceEditor:
@@ -70,13 +71,34 @@ class FaceEditor:
         device: Union[str, torch.device, None] = "auto",  # 'auto' = the best available
         download: bool = False,  # fetch a registered model that is not cached yet
         use_lpips: bool = True,  # use LPIPS for projection when its weights are cached
+        directions: Union[str, Path, None] = None,  # folder of directions fitted on this model (`faceedit directions
+        # fit --out DIR`: NAME.json + NAME.safetensors), added to the bundled ones (same name: yours); None = bundled
+        filters: Union[str, Path, None] = None,  # folder of filter folders (`faceedit distill train --out DIR/NAME`),
+        # added to the bundled ones (same name: yours); None = bundled only
     ) -> "FaceEditor":
-        """The generator plus every direction, encoder and filter bundled for it.
+        """The generator plus every direction, encoder and filter bundled for it (and your own, if given).
+
+        Args:
+            model: the generator: a registered name (``faceedit models list``), an NVIDIA ``.pkl`` or a folder.
+            directions: a folder of your directions for this generator, e.g. fitted for a fetched FFHQ model.
+            filters: a folder holding one sub-folder per filter.
+
+        Returns:
+            A ready editor; ``editor.attributes`` lists what it can edit.
 
         Raises:
-            ModelNotFoundError: the model is neither bundled, cached, nor a file (the message says how to get it).
+            ModelNotFoundError: the model is neither bundled, cached, nor a file (the message says how to get it),
+                or ``directions``/``filters`` is not a folder.
+            ModelMismatchError: a direction in ``directions`` was fitted on another generator.
+
+        Example::
+
+            >>> editor = FaceEditor.from_pretrained("synthfaces-64")
+            >>> sorted(editor.filters)
+            ['feminine', 'masculine', 'older', 'younger']
         """
         from directions.bundled import bundled_directions, load_bundled_direction
+        from directions.io import load_direction
         from distill.filter import Filter, bundled_filters
         from faceedit.inversion.api import load_encoder_for
         from faceedit.inversion.lpips import load_lpips
@@ -84,11 +106,15 @@ class FaceEditor:
 
         G = load_generator(model, device=device, download=download)
         name = Path(str(model)).name
-        directions = {n: load_bundled_direction(name, n) for n in bundled_directions(name)}  # checked by __init__
-        filters = {n: Filter.load(n, model=name, device=G.device) for n in bundled_filters(name)}
+        found = {n: load_bundled_direction(name, n) for n in bundled_directions(name)}  # checked by __init__
+        found.update({p.stem: load_direction(p.with_suffix("")) for p in _user_folder(directions, "directions")
+                      .glob("*.json")} if directions is not None else {})
+        flts = {n: Filter.load(n, model=name, device=G.device) for n in bundled_filters(name)}
+        flts.update({p.parent.name: Filter.load(p.parent, device=G.device)
+                     for p in _user_folder(filters, "filters").glob("*/config.json")} if filters is not None else {})
         encoder = load_encoder_for(name, device=G.device)
         perceptual = load_lpips(device=G.device) if use_lpips else None
-        return cls(G, directions=directions, encoder=encoder, filters=filters, perceptual=perceptual,
+        return cls(G, directions=found, encoder=encoder, filters=flts, perceptual=perceptual,
                    model_name=name)
 
     # ------------------------------------------------------------------ what it can do
@@ -156,12 +182,16 @@ class FaceEditor:
         ``aligned=True`` takes the image as an already aligned crop (resized to the model's resolution).
 
         Raises:
-            InvalidImageError: not a usable image. NoFaceFoundError: no face. IndexError: fewer faces than asked.
+            InvalidImageError: not a usable image. NoFaceFoundError: no face. FaceIndexError: fewer faces than
+            asked (also an IndexError).
         """
         faces = self.locate_all(image, aligned=aligned)
         if not 0 <= face < len(faces):
-            raise IndexError(f"face {face} asked for, but the photo has {len(faces)} face(s), numbered 0 (largest) "
-                             f"to {len(faces) - 1}")
+            from faceedit.errors import FaceIndexError
+
+            raise FaceIndexError(f"face {face} asked for, but the photo has {len(faces)} face(s), numbered 0 (largest) "
+                                 f"to {len(faces) - 1}; pass --face/face= in that range, or all faces (--all-faces, "
+                                 f"encode_all)")
         return faces[face]
 
     def locate_all(self, image: Image, aligned: bool = False) -> List[LocatedFace]:
@@ -193,6 +223,20 @@ class FaceEditor:
         """Align a face and find its latent.
 
         ``method=None`` uses ``'encoder+w+'`` when the model has an encoder, else ``'w+'``.
+
+        Returns:
+            The face: ``.aligned`` crop, ``.reconstruction``, ``.latent`` ``[1, num_ws, w_dim]``, ``.photo``.
+
+        Raises:
+            InvalidImageError, NoFaceFoundError, FaceIndexError: see :meth:`locate`.
+
+        Example (the encoder alone is instant; the default projection takes seconds)::
+
+            >>> from skimage.data import astronaut
+            >>> editor = FaceEditor.from_pretrained("synthfaces-64")
+            >>> face = editor.encode(astronaut(), method="encoder")
+            >>> face.aligned.shape, face.photo.shape, tuple(face.latent.shape)
+            ((64, 64, 3), (512, 512, 3), (1, 10, 128))
         """
         from faceedit.inversion.api import invert
         from faceedit.utils.images import images_from_tensor, tensor_from_images
@@ -216,6 +260,80 @@ class FaceEditor:
         return EncodedFace(photo=located.photo, aligned=located.aligned, face=located.face,
                            faces_found=located.faces_found, inversion=inversion, reconstruction=reconstruction)
 
+    def encode_all(
+        self,
+        image: Image,  # a photo
+        method: Optional[str] = None,  # as in encode()
+        steps: int = 300,  # projection steps, per face
+        pti_steps: int = 300,  # pivotal-tuning steps ('pti'), per face
+        seed: int = 0,
+        progress: Optional[ProgressCallback] = None,  # (fraction of all faces, message)
+    ) -> List[EncodedFace]:
+        """Every face of a photo, aligned and inverted, largest first (one detection pass).
+
+        Returns:
+            One :class:`EncodedFace` per face; :meth:`edit_all` edits them and pastes them all back.
+
+        Raises:
+            InvalidImageError: not a usable image. NoFaceFoundError: no face.
+
+        Example::
+
+            >>> from skimage.data import astronaut
+            >>> editor = FaceEditor.from_pretrained("synthfaces-64")
+            >>> faces = editor.encode_all(astronaut(), method="encoder")
+            >>> len(faces), faces[0].faces_found      # dlib also takes a pattern on her suit for a face
+            (2, 2)
+        """
+        located = self.locate_all(image)
+        faces = []
+        for index, one in enumerate(located):
+            report = None
+            if progress is not None:
+                def report(fraction, message, index=index):
+                    progress((index + fraction) / len(located), f"face {index + 1}/{len(located)}: {message}")
+            faces.append(self.encode(one, method=method, steps=steps, pti_steps=pti_steps, seed=seed,
+                                     progress=report))
+        return faces
+
+    def from_latent(self, latent: Union[torch.Tensor, str, Path]) -> EncodedFace:
+        """A face from a latent alone: W ``[w_dim]`` / ``[1, w_dim]``, W+ ``[num_ws, w_dim]`` / ``[1, num_ws,
+        w_dim]``, or a latent file written by ``faceedit invert`` (its noise and PTI delta too).
+
+        There is no photo: the render is the photo, and :meth:`edit` returns edited renders.
+
+        Raises:
+            ValueError: the tensor's shape does not fit this generator.
+            ModelMismatchError: the latent file was inverted with another generator.
+
+        Example::
+
+            >>> editor = FaceEditor.from_pretrained("synthfaces-64")
+            >>> w = editor.generator.mapping.w_avg            # the average face, [w_dim]
+            >>> editor.edit(w, age=+2).aligned.shape
+            (64, 64, 3)
+        """
+        from faceedit.inversion.api import Inversion, load_inversion
+        from faceedit.utils.images import images_from_tensor
+
+        G = self.generator
+        if isinstance(latent, (str, Path)):
+            inversion = load_inversion(latent, G)
+        else:
+            ws = torch.as_tensor(latent).detach().float().to(G.device)
+            if ws.ndim == 1:
+                ws = ws[None]  # [1, w_dim]
+            if ws.ndim == 2 and ws.shape[0] == 1:
+                ws = ws[:, None].expand(-1, G.num_ws, -1)  # W: one w for every layer
+            elif ws.ndim == 2:
+                ws = ws[None]  # [1, num_ws, w_dim]
+            if tuple(ws.shape) != (1, G.num_ws, G.w_dim):
+                raise ValueError(f"latent of shape {tuple(torch.as_tensor(latent).shape)} does not fit this generator: "
+                                 f"pass W [{G.w_dim}] or W+ [{G.num_ws}, {G.w_dim}] (optionally with a batch of 1)")
+            inversion = Inversion(ws=ws.contiguous(), noise={}, method="latent", seconds=0.0)
+        image = images_from_tensor(inversion.synthesis(G))[0]
+        return EncodedFace(photo=image, aligned=image, face=None, inversion=inversion, reconstruction=image)
+
     def sample(self, seed: int = 0, truncation_psi: float = 0.7) -> EncodedFace:
         """A generated face (``seed`` as in NVIDIA's generate.py) as if it had been encoded: exact, instant."""
         from faceedit.inversion.api import Inversion
@@ -235,7 +353,7 @@ class FaceEditor:
 
     def edit(
         self,
-        face: EncodedFace,  # from encode() or sample()
+        face: Latent,  # from encode()/sample(), or a latent tensor or file (see from_latent())
         edits: Optional[Mapping[str, float]] = None,  # attribute or direction name -> strength (any name)
         **strengths: float,  # attribute -> strength in standard deviations, e.g. age=+1.5, gender=-0.5
     ) -> EditResult:
@@ -243,10 +361,28 @@ class FaceEditor:
 
         Strength is in standard deviations of the attribute's boundary distance over sampled faces: +1 is a
         clear, natural change, +3 a strong one. Zero strengths are skipped.
+
+        Returns:
+            The edited crop (``.aligned``), the whole photo with it pasted back (``.photo``), the unedited
+            render (``.before``) and the edited latent (``.latent``, ``[1, num_ws, w_dim]``).
+
+        Raises:
+            KeyError: a name that is neither an attribute nor a direction of this editor.
+
+        Example::
+
+            >>> from skimage.data import astronaut
+            >>> editor = FaceEditor.from_pretrained("synthfaces-64")
+            >>> face = editor.encode(astronaut(), method="encoder")
+            >>> result = editor.edit(face, age=+1.5, gender=-0.5)
+            >>> result.photo.shape, sorted(result.edits)
+            ((512, 512, 3), ['age-orth-gender', 'gender-orth-age-skin_tone-background'])
         """
         from directions.edit import apply_direction
         from faceedit.utils.images import images_from_tensor
 
+        if not isinstance(face, EncodedFace):
+            face = self.from_latent(face)
         requested = {**dict(edits or {}), **strengths}
         ws = face.latent
         applied: Dict[str, float] = {}
@@ -263,6 +399,36 @@ class FaceEditor:
         photo = face.paste(crop, reference=face.reconstruction if self.paste_change else None)
         return EditResult(aligned=crop, photo=photo, before=face.reconstruction, edits=applied, latent=ws)
 
+    def edit_all(
+        self,
+        faces: Sequence[EncodedFace],  # from encode_all(): faces of one photo
+        edits: Optional[Mapping[str, float]] = None,  # as in edit()
+        **strengths: float,  # as in edit()
+    ) -> PhotoEditResult:
+        """The same edit on every face of a photo; the faces are pasted back one after another.
+
+        Raises:
+            ValueError: no faces, or faces of different photos.
+
+        Example::
+
+            >>> from skimage.data import astronaut
+            >>> editor = FaceEditor.from_pretrained("synthfaces-64")
+            >>> edited = editor.edit_all(editor.encode_all(astronaut(), method="encoder"), age=+2)
+            >>> edited.photo.shape, len(edited.faces)
+            ((512, 512, 3), 2)
+        """
+        if not faces:
+            raise ValueError("no faces to edit: encode_all() found none in the photo")
+        photo = faces[0].photo
+        if any(f.photo is not photo and not np.array_equal(f.photo, photo) for f in faces[1:]):
+            raise ValueError("edit_all() takes the faces of one photo (from one encode_all() call)")
+        results = [self.edit(face, edits, **strengths) for face in faces]
+        for face, result in zip(faces, results):
+            photo = face.paste(result.aligned, reference=face.reconstruction if self.paste_change else None,
+                               onto=photo)
+        return PhotoEditResult(photo=photo, faces=results)
+
     def apply_filter(
         self,
         image: Union[Image, LocatedFace],  # a photo, or a face from locate()/encode()/sample()
@@ -271,7 +437,23 @@ class FaceEditor:
         face: int = 0,  # which face of a photo, largest first
         aligned: bool = False,  # the image is already an aligned crop
     ) -> EditResult:
-        """The instant path: one forward pass of a distilled filter on the aligned face, pasted back."""
+        """The instant path: one forward pass of a distilled filter on the aligned face, pasted back.
+
+        Returns:
+            The filtered crop (``.aligned``), the photo with it pasted back (``.photo``), the input crop
+            (``.before``); ``.latent`` is None (no inversion).
+
+        Raises:
+            KeyError: no such filter (the message lists this editor's). ValueError: strength outside [0, 1].
+
+        Example::
+
+            >>> from skimage.data import astronaut
+            >>> editor = FaceEditor.from_pretrained("synthfaces-64")
+            >>> older = editor.apply_filter(astronaut(), "older")
+            >>> older.photo.shape, older.aligned.shape
+            ((512, 512, 3), (64, 64, 3))
+        """
         return self.apply_filters(image, [(name, strength)], face=face, aligned=aligned)
 
     def apply_filters(
@@ -316,3 +498,14 @@ def _resize(image: np.ndarray, size: int) -> np.ndarray:
     top, left = (h - side) // 2, (w - side) // 2
     square = PILImage.fromarray(np.ascontiguousarray(image[top:top + side, left:left + side]))
     return np.asarray(square.resize((size, size), PILImage.LANCZOS), dtype=np.uint8)
+
+
+def _user_folder(folder: Union[str, Path], what: str) -> Path:
+    """``folder`` as a Path, refused with a clear message when it is not a folder."""
+    from faceedit.errors import ModelNotFoundError
+
+    path = Path(folder)
+    if not path.is_dir():
+        raise ModelNotFoundError(f"{what}={folder}: no such folder; pass the folder you wrote with "
+                                 f"{'`faceedit directions fit --out DIR`' if what == 'directions' else '`faceedit distill train --out DIR/NAME`'}")
+    return path

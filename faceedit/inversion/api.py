@@ -35,7 +35,7 @@ class Inversion:
     ws: torch.Tensor  # [1, num_ws, w_dim]
     noise: Dict[str, torch.Tensor]  # layer -> [1, 1, R, R]; empty = the generator's constant noise
     method: str
-    seconds: float
+    seconds: float  # wall-clock time it took (0 for a loaded latent file: files do not record it)
     delta: Optional[object] = None  # GeneratorDelta for 'pti'
     extra: Dict = field(default_factory=dict)
 
@@ -133,7 +133,8 @@ def save_inversion(inversion: Inversion, path: Union[str, Path], G) -> Path:
         delta_name = path.name + "-delta"
         inversion.delta.save(path.with_name(delta_name))
     tensors = {"ws": inversion.ws, **{f"noise/{k}": v for k, v in inversion.noise.items()}}
-    meta = dict(method=inversion.method, seconds=round(inversion.seconds, 2), generator_fingerprint=G.fingerprint(),
+    # no wall-clock time in the file: the same photo, settings and seed write the same bytes
+    meta = dict(method=inversion.method, generator_fingerprint=G.fingerprint(),
                 delta=delta_name, extra={k: v for k, v in inversion.extra.items() if k != "frames"})
     return write_tensor_pair(path, tensors, meta, LATENT_FORMAT, LATENT_VERSION)
 
@@ -150,5 +151,5 @@ def load_inversion(path: Union[str, Path], G) -> Inversion:
                                  f"{meta['generator_fingerprint'][:12]}); invert the photo again with this one")
     noise = {k[len("noise/"):]: v.to(G.device) for k, v in tensors.items() if k.startswith("noise/")}
     delta = GeneratorDelta.load(path.with_name(meta["delta"]), generator=G) if meta.get("delta") else None
-    return Inversion(ws=tensors["ws"].to(G.device), noise=noise, method=meta["method"], seconds=meta["seconds"],
+    return Inversion(ws=tensors["ws"].to(G.device), noise=noise, method=meta["method"], seconds=0.0,
                      delta=delta, extra=meta.get("extra", {}))

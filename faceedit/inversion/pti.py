@@ -45,7 +45,8 @@ class GeneratorDelta:
     bias: Dict[str, torch.Tensor]  # bias name -> [out] change
     generator_fingerprint: str  # Generator.fingerprint() of the generator it modifies
     rank: int
-    extra: Dict = field(default_factory=dict)  # provenance: steps, losses, seconds
+    extra: Dict = field(default_factory=dict)  # provenance saved with it: steps, losses, settings
+    seconds: float = 0.0  # tuning wall-clock time; not saved (the same seed writes the same bytes)
 
     def num_values(self) -> int:
         return sum(t.numel() for group in (self.down, self.up, self.bias) for t in group.values())
@@ -204,7 +205,8 @@ class PivotalTuner:
             for key in group:
                 group[key] = group[key].detach()
         losses = np.array(history)
-        delta.extra = dict(steps=self.steps, seconds=round(time.monotonic() - start, 2), lr=self.lr,
+        delta.seconds = time.monotonic() - start
+        delta.extra = dict(steps=self.steps, lr=self.lr,
                            locality_weight=self.locality_weight, locality_radius=radius,
                            final_reconstruction_loss=float(losses[-1, 0]), final_locality_loss=float(losses[-1, 1]))
         return delta

@@ -69,6 +69,44 @@ def test_edit_errors_are_clear(photo, tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
+def test_the_same_photo_and_seed_write_the_same_bytes(photo, tmp_path):
+    tiny_generator(seed=0).save_pretrained(tmp_path / "G")
+    for run in ("a", "b"):
+        assert main(["invert", str(photo), "--model", str(tmp_path / "G"), "--method", "pti", "--steps", "4",
+                     "--pti-steps", "3", "--seed", "5", "--out", str(tmp_path / run), "--no-progress"]) == 0
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert "latent-delta.safetensors" in names and names == sorted(p.name for p in (tmp_path / "b").iterdir())
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_a_face_number_the_photo_lacks_is_a_clear_error(photo, tmp_path, capsys):
+    assert main(["invert", str(photo), "--face", "9", "--method", "encoder", "--out", str(tmp_path / "x"),
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "face 9 asked for" in err and "numbered 0 (largest)" in err and "Traceback" not in err
+    assert main(["invert", str(photo), "--face", "1", "--all-faces", "--out", str(tmp_path / "x")]) == 2
+    assert "pass one of them" in capsys.readouterr().err
+
+
+def test_all_faces_are_inverted_and_edited(tmp_path, capsys):
+    skimage_data = pytest.importorskip("skimage.data")
+    pytest.importorskip("dlib")
+    one = skimage_data.astronaut()[:300, 60:360]  # the face alone
+    pair = np.concatenate([one, one[:, ::-1]], axis=1)  # two faces side by side
+    Image.fromarray(pair).save(tmp_path / "pair.png")
+    assert main(["invert", str(tmp_path / "pair.png"), "--all-faces", "--method", "encoder", "--out",
+                 str(tmp_path / "inv"), "--no-progress"]) == 0
+    assert sorted(p.name for p in (tmp_path / "inv").iterdir()) == ["face-0", "face-1"]
+    assert (tmp_path / "inv" / "face-1" / "latent.safetensors").is_file()
+    out = tmp_path / "older.png"
+    assert main(["edit", str(tmp_path / "pair.png"), "--all-faces", "--age", "3", "--method", "encoder", "--out",
+                 str(out), "--no-progress"]) == 0
+    changed = np.abs(np.asarray(Image.open(out)).astype(int) - pair).sum(axis=(0, 2))  # per column
+    assert changed[:300].sum() > 0 and changed[300:].sum() > 0
+    assert "on 2 face(s)" in capsys.readouterr().out
+
+
 def test_train_encoder_resumes_and_writes_the_encoder(tmp_path, capsys):
     from faceedit.inversion.encoder import LatentEncoder
 

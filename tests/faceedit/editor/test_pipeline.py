@@ -4,7 +4,7 @@ import torch
 
 from faceedit import FaceEditor
 from faceedit.editor.results import LocatedFace
-from faceedit.errors import ModelMismatchError
+from faceedit.errors import FaceEditError, FaceIndexError, ModelMismatchError, ModelNotFoundError
 from tests.conftest import tiny_filter, tiny_generator
 
 
@@ -77,8 +77,9 @@ def test_photo_edit_is_pasted_back_and_leaves_the_rest(editor, astronaut):
     assert result.photo.shape == astronaut.shape
     assert (result.photo[400:, :100] == astronaut[400:, :100]).all()  # far from the face: untouched
     assert np.abs(result.photo.astype(int) - astronaut).sum() > 0
-    with pytest.raises(IndexError, match=r"numbered 0 \(largest\)"):
+    with pytest.raises(FaceIndexError, match=r"numbered 0 \(largest\)") as caught:
         editor.locate(astronaut, face=9)
+    assert isinstance(caught.value, FaceEditError) and isinstance(caught.value, IndexError)
 
 
 def test_filters_apply_with_a_strength():
@@ -132,3 +133,60 @@ def test_filters_chain_on_the_crop():
     two = editor.apply_filters(crop, [("darker", 1.0), ("dim", 0.5)], aligned=True)
     assert two.aligned.mean() < one.aligned.mean() and two.edits == {"darker": 1.0, "dim": 0.5}
     assert (two.before == crop).all()
+
+
+def test_a_raw_latent_edits_like_the_face_it_came_from(editor):
+    face = editor.sample(seed=4)
+    from_tensor = editor.edit(face.latent, age=2)
+    np.testing.assert_array_equal(from_tensor.aligned, editor.edit(face, age=2).aligned)
+    np.testing.assert_array_equal(editor.edit(face.latent[0]).aligned, face.reconstruction)  # [num_ws, w_dim]
+    w = editor.generator.mapping.w_avg  # W: one w for every layer
+    np.testing.assert_array_equal(editor.from_latent(w).aligned, editor.from_latent(w[None]).aligned)
+    assert editor.from_latent(w).latent.shape == (1, editor.generator.num_ws, editor.generator.w_dim)
+    with pytest.raises(ValueError, match="does not fit this generator"):
+        editor.from_latent(torch.zeros(3, 7))
+
+
+def test_a_latent_file_edits_like_its_inversion(editor, tmp_path):
+    from faceedit.inversion.api import save_inversion
+
+    face = editor.encode(editor.sample(seed=5).aligned, aligned=True, method="w+", steps=3)
+    path = save_inversion(face.inversion, tmp_path / "latent", editor.generator)
+    loaded = editor.from_latent(path)
+    np.testing.assert_array_equal(loaded.reconstruction, face.reconstruction)  # same noise maps too
+    np.testing.assert_array_equal(editor.edit(path, age=1).aligned, editor.edit(face, age=1).aligned)
+
+
+def test_every_face_of_a_photo_is_edited_and_pasted_back(editor):
+    pytest.importorskip("dlib")
+    skimage_data = pytest.importorskip("skimage.data")
+    one = skimage_data.astronaut()[:300, 60:360]  # the face alone
+    photo = np.concatenate([one, one[:, ::-1]], axis=1)  # two faces side by side, [300, 600, 3]
+    seen = []
+    faces = editor.encode_all(photo, method="encoder", progress=lambda f, m: seen.append((f, m)))
+    assert len(faces) == 2 and {f.faces_found for f in faces} == {2}
+    assert [f for f, _ in seen] == sorted(f for f, _ in seen) and seen[-1][0] == 1.0 and "face 2/2" in seen[-1][1]
+    edited = editor.edit_all(faces, age=3)
+    assert len(edited.faces) == 2 and edited.photo.shape == photo.shape
+    changed = np.abs(edited.photo.astype(int) - photo).sum(axis=(0, 2))  # per column
+    assert changed[:300].sum() > 0 and changed[300:].sum() > 0  # both faces edited
+    for result in edited.faces:  # each face's own result has only that face
+        assert (np.abs(result.photo.astype(int) - photo).sum(axis=(0, 2)) > 0).sum() < (changed > 0).sum()
+    with pytest.raises(ValueError, match="no faces"):
+        editor.edit_all([])
+    with pytest.raises(ValueError, match="one photo"):
+        editor.edit_all([faces[0], editor.sample(seed=1)])
+
+
+def test_your_own_directions_and_filters_join_the_bundled_ones(editor, tmp_path):
+    from directions.io import save_direction
+
+    save_direction(editor.direction_for("smile"), tmp_path / "dirs" / "grin")
+    tiny_filter(resolution=64).save_pretrained(tmp_path / "filters" / "darker")
+    mine = FaceEditor.from_pretrained("synthfaces-64", device="cpu", use_lpips=False,
+                                      directions=tmp_path / "dirs", filters=tmp_path / "filters")
+    assert "grin" in mine.directions and "age-orth-gender" in mine.directions
+    assert set(mine.filters) == set(editor.filters) | {"darker"}
+    assert mine.edit(mine.sample(seed=1), grin=1.0).edits == {"grin": 1.0}
+    with pytest.raises(ModelNotFoundError, match="no such folder"):
+        FaceEditor.from_pretrained("synthfaces-64", device="cpu", use_lpips=False, filters=tmp_path / "nope")
