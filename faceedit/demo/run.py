@@ -1,5 +1,9 @@
 """The demo: sample faces, judge the directions, invert and edit example photos, make a small paired dataset,
-distil a filter from it and apply it to photos; one HTML report (``index.html``) with every picture.
+and apply the model's bundled distilled filter (``older`` for ``synthfaces-64``) to photos; one HTML report
+(``index.html``) with every picture.
+
+With ``train_filter`` (``faceedit demo --train-filter``), or for a model without a bundled filter for the
+dataset's attribute, the demo distils a small filter from its own pairs instead, to show the recipe.
 
 Every figure in the report comes from the judge (``synthfaces-judge``), never from the models being shown.
 """
@@ -20,7 +24,7 @@ __all__ = ["DemoConfig", "run_demo"]
 
 @dataclass
 class DemoConfig:
-    """How much work each step of the demo does (the defaults take a few minutes on 2 CPU cores)."""
+    """How much work each step of the demo does (the defaults take about 35 s on 2 CPU cores, BENCHMARKS.md)."""
 
     model: str = "synthfaces-64"  # generator with bundled directions
     judge: str = "synthfaces-judge"  # independent classifier for every figure
@@ -33,12 +37,22 @@ class DemoConfig:
     edit_strength: float = 2.0  # strength of the shown edits, in standard deviations
     dataset_seeds: int = 96  # seeds of the paired dataset
     dataset_direction: str = "age"  # attribute (its preferred direction) of the paired dataset
-    filter_minutes: float = 1.5  # training time of the demo's distilled filter (when none is bundled)
+    train_filter: bool = False  # distil a small filter from the demo's pairs even when one is bundled
+    filter_minutes: float = 1.5  # training time of that filter (train_filter, or no bundled filter)
     filter_steps: int = 400  # at most this many filter training steps
 
 
 def run_demo(out: Union[str, Path], config: Optional[DemoConfig] = None, progress: bool = True) -> Path:
-    """Run every step into ``out`` and return the path of ``index.html``."""
+    """Run every step of the demo.
+
+    Args:
+        out: folder for the report, its pictures, the paired dataset and ``demo.json`` (timings and figures).
+        config: how much work each step does (default: :class:`DemoConfig`'s).
+        progress: show progress bars.
+
+    Returns:
+        The path of ``index.html``.
+    """
     from tqdm.auto import tqdm
 
     from faceedit.editor import FaceEditor
@@ -180,7 +194,7 @@ def _filter(editor, config, out, report, context, progress) -> None:
 
     attribute = config.dataset_direction
     bundled = [name for name, (attr, strength) in editor.filter_edits.items() if attr == attribute and strength > 0]
-    if bundled:
+    if bundled and not config.train_filter:
         name = bundled[0]
         flt = editor.filters[name]
         what = (f"the bundled filter <code>{name}</code> ({flt.metadata.get('training_steps', '?')} training "
@@ -194,7 +208,7 @@ def _filter(editor, config, out, report, context, progress) -> None:
         flt = trainer.train(max_minutes=config.filter_minutes)
         name = "demo-older"
         editor.filters[name] = flt
-        what = (f"a filter distilled just now from the {context['dataset'].name} pairs: "
+        what = (f"a filter distilled just now from the demo's {context['dataset'].name} pairs: "
                 f"{flt.metadata['training_steps']} steps in {flt.metadata['training_seconds']:.0f} s (the bundled "
                 f"filters train for hours; this one only shows the recipe)")
     tiles = []
@@ -206,3 +220,5 @@ def _filter(editor, config, out, report, context, progress) -> None:
                    f"<code>faceedit distill train --data pairs/ --run-dir run/ --out older/</code> and <code>faceedit "
                    f"filters apply photo.jpg --filter older/ --out older.png</code>.")
     report.image("filter.png", "pairs of photo and filtered photo")
+    context.setdefault("figures", {})["filter"] = {"name": name, "trained_here": name not in bundled,
+                                                  "training_steps": flt.metadata.get("training_steps")}

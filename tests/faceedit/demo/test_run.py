@@ -29,3 +29,20 @@ def test_demo_writes_every_section_with_its_pictures(tmp_path):
                                       "distilled filter"}
     assert record["inversion"]["young woman"]["method"] == "encoder+w+"  # the bundled encoder starts the projection
     assert "age-orth-gender" in record["directions"]
+    assert record["filter"]["name"] == "older" and not record["filter"]["trained_here"]  # the bundled filter
+    assert "the bundled filter <code>older</code>" in page
+
+
+def test_demo_can_distil_its_own_filter_from_its_pairs(tmp_path):
+    from faceedit.demo import run as demo
+    from faceedit.editor import FaceEditor
+
+    config = DemoConfig(photos=("young woman",), dataset_seeds=16, train_filter=True, filter_minutes=0.5,
+                        filter_steps=2)
+    editor = FaceEditor.from_pretrained(config.model, device="cpu", use_lpips=False)
+    report, context = HtmlReport("t"), {}
+    for step in (demo._dataset, demo._filter):
+        step(editor, config, tmp_path, report, context, False)
+    assert context["figures"]["filter"] == {"name": "demo-older", "trained_here": True, "training_steps": 2}
+    assert "a filter distilled just now from the demo's dataset pairs: 2 steps" in report.render()
+    assert (tmp_path / "filter.png").is_file()
