@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import markdown_tables  # noqa: E402
 from common import run_record  # noqa: E402
 
 from faceedit.utils.metrics import psnr  # noqa: E402
@@ -78,11 +79,13 @@ def main() -> int:
         from faceedit.alignment import FaceAligner
         from faceedit.alignment.identity import FaceDescriptor
 
-        photo_crop = FaceAligner(output_size=G.img_resolution).align(skdata.astronaut()).image
-        target_sets["real photo (astronaut)"] = tensor_from_images(photo_crop)
+        # framed exactly as `faceedit edit` and FaceEditor frame photos for this model
+        aligner = FaceAligner.for_model(name, output_size=G.img_resolution)
+        target_sets["real photo (astronaut)"] = tensor_from_images(aligner.align(skdata.astronaut()).image)
+        target_sets["real photos (LFW)"] = tensor_from_images(np.stack(lfw_faces(aligner, args.n)))
         descriptor = FaceDescriptor()
     except ImportError as exc:
-        print(f"note: no real-photo row ({exc})")
+        print(f"note: no real-photo rows ({exc})")
         descriptor = None
 
     def age_change(ws: torch.Tensor, inversion=None) -> np.ndarray:
@@ -108,6 +111,7 @@ def main() -> int:
             recon = torch.cat([inv.synthesis(G) for inv in inversions])
             row = dict(targets=set_name, method=method, n=len(targets), psnr=float(psnr(recon, targets).mean()),
                        ssim=float(ssim(recon.clamp(-1, 1), targets).mean()), seconds_per_image=round(seconds, 2),
+                       seconds_per_image_exact=seconds,
                        steps=float(np.mean([inv.extra.get("projection_steps", 0) for inv in inversions])),
                        age_edit=float(np.mean([age_change(inv.ws, inv)[0] for inv in inversions])))
             if lpips is not None:
@@ -119,31 +123,76 @@ def main() -> int:
             if set_name.startswith("real photo") and descriptor is not None:
                 from faceedit.alignment.identity import identity_distance
 
-                distance = identity_distance(images_from_tensor(recon)[0], images_from_tensor(targets)[0], descriptor)
-                row["identity_distance"] = None if math.isnan(distance) else distance  # None: dlib found no face
+                distances = [identity_distance(a, b, descriptor)
+                             for a, b in zip(images_from_tensor(recon), images_from_tensor(targets))]
+                found = [d for d in distances if not math.isnan(d)]  # NaN: dlib found no face in the reconstruction
+                row["identity_distance"] = float(np.mean(found)) if found else None
+                row["identity_faces_found"] = len(found)
+                row["identity_same_person"] = sum(d < 0.6 for d in found)  # dlib's threshold
             if method == "pti":
-                row["delta_kib"] = round(inversions[0].delta.num_values() * 4 / 1024, 1)
+                row["tuning_steps"] = args.pti_steps
+                row.update(delta_sizes(inversions[0].delta, G))
             rows.append(row)
             grid_rows.append(images_from_tensor(recon))
             print(json.dumps(row))
 
-    print("\n| targets | method | PSNR dB | SSIM | LPIPS | w error (std) | age edit (judge) | s / image |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
-    for r in rows:
-        lp = f"{r['lpips']:.3f}" if "lpips" in r else "-"
-        we = f"{r['w_error']:.2f}" if "w_error" in r else "-"
-        print(f"| {r['targets']} | {r['method']} | {r['psnr']:.2f} | {r['ssim']:.3f} | {lp} | {we} | "
-              f"{r['age_edit']:+.3f} | {r['seconds_per_image']:.1f} |")
+    result = dict(model=name, steps=args.steps, pti_steps=args.pti_steps, lpips=lpips is not None,
+                  reference_age_edit=reference_edit, rows=rows, **run_record())
+    print("\n" + markdown_tables.inversion(result))
     if args.images:
         cols = max(len(r) for r in grid_rows)
         padded = [np.concatenate([r, np.full((cols - len(r),) + r.shape[1:], 255, np.uint8)]) for r in grid_rows]
         save_png(make_grid(np.concatenate(padded), cols=cols), args.images / f"inversion-{name}.png")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(dict(model=name, steps=args.steps, pti_steps=args.pti_steps,
-                                             lpips=lpips is not None, reference_age_edit=reference_edit,
-                                             rows=rows, **run_record()), indent=2) + "\n")
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
     return 0
+
+
+def lfw_faces(aligner, n: int) -> list:
+    """The first ``n`` faces of scikit-image's LFW subset (25x25 greyscale crops of real people) that dlib
+    finds once they are upscaled 8x and padded, aligned like the photos; the only real faces besides the
+    astronaut that ship offline."""
+    from PIL import Image
+    from skimage import data as skdata
+
+    from faceedit.errors import NoFaceFoundError
+
+    crops = []
+    for face in skdata.lfw_subset()[:100]:  # the subset's first 100 images are faces, the rest are not
+        small = Image.fromarray(np.uint8(np.clip(np.rint(face * 255), 0, 255)))
+        big = np.pad(np.asarray(small.resize((200, 200), Image.LANCZOS)), 60, mode="edge")  # [320, 320]
+        try:
+            crops.append(aligner.align(np.stack([big] * 3, axis=-1)).image)
+        except NoFaceFoundError:
+            continue
+        if len(crops) == n:
+            break
+    return crops
+
+
+def delta_sizes(delta, G) -> dict:
+    """Bytes on disk of a PTI delta (safetensors + JSON) against the generator's weights in float32, here and
+    for NVIDIA's FFHQ-1024 architecture (a delta of the same rank; random weights: only the shapes matter)."""
+    import tempfile
+
+    from bench_generator import CONFIGS
+
+    from faceedit.inversion.pti import GeneratorDelta
+    from faceedit.networks import Generator
+
+    def on_disk(delta, G) -> tuple:
+        with tempfile.TemporaryDirectory() as tmp:
+            delta.save(Path(tmp) / "delta")
+            G.save_pretrained(Path(tmp) / "G")
+            return (sum(p.stat().st_size for p in Path(tmp).glob("delta*")),
+                    sum(p.stat().st_size for p in (Path(tmp) / "G").iterdir()))
+
+    delta_bytes, generator_bytes = on_disk(delta, G)
+    ffhq = Generator(**CONFIGS["ffhq-1024"]).eval()
+    ffhq_delta_bytes, ffhq_generator_bytes = on_disk(GeneratorDelta.identity(ffhq, delta.rank), ffhq)
+    return dict(delta_bytes=delta_bytes, generator_bytes=generator_bytes, delta_values=delta.num_values(),
+                ffhq_1024_delta_bytes=ffhq_delta_bytes, ffhq_1024_generator_bytes=ffhq_generator_bytes)
 
 
 if __name__ == "__main__":

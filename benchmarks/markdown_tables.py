@@ -46,17 +46,36 @@ def directions(r: dict) -> str:
 
 
 def inversion(r: dict) -> str:
+    with_lpips = any("lpips" in x for x in r["rows"])
     lines = [f"Projection {r['steps']} steps, PTI {r['pti_steps']} tuning steps; LPIPS "
              f"{'on' if r['lpips'] else 'off (weights not cached)'}. Age edit of the GAN samples' true latents "
              f"(-2 -> +2 std, judged): {r['reference_age_edit']:+.3f}.", "",
-             "| targets | method | PSNR dB | SSIM | w error (std) | identity distance | age edit (judged) "
-             "| s / image | steps |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| targets | method | PSNR dB | SSIM | " + ("LPIPS | " if with_lpips else "")
+             + "w error (std) | identity distance (same person) | age edit (judged) | time / image | steps |",
+             "|---|---|---:|---:|" + ("---:|" if with_lpips else "") + "---:|---:|---:|---:|---:|"]
     for x in r["rows"]:
         we = f"{x['w_error']:.2f}" if "w_error" in x else "-"
         ident = "-" if "identity_distance" not in x else (
             "no face" if x["identity_distance"] is None else f"{x['identity_distance']:.3f}")
-        lines.append(f"| {x['targets']} | {x['method']} | {x['psnr']:.2f} | {x['ssim']:.3f} | {we} | {ident} | "
-                     f"{x['age_edit']:+.3f} | {x['seconds_per_image']:.1f} | {x['steps']:.0f} |")
+        if "identity_same_person" in x:
+            ident += f" ({x['identity_same_person']}/{x['n']})"
+        lp = (f"{x['lpips']:.3f} | " if "lpips" in x else "- | ") if with_lpips else ""
+        seconds = x.get("seconds_per_image_exact", x["seconds_per_image"])
+        took = f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+        steps = f"{x['steps']:.0f}" + (f" + {x['tuning_steps']}" if "tuning_steps" in x else "")
+        lines.append(f"| {x['targets']} | {x['method']} | {x['psnr']:.2f} | {x['ssim']:.3f} | {lp}{we} | {ident} | "
+                     f"{x['age_edit']:+.3f} | {took} | {steps} |")
+    sizes = [x for x in r["rows"] if "delta_bytes" in x]
+    if sizes:
+        x = sizes[0]
+        lines += ["", f"PTI delta per photo: {x['delta_bytes'] / 1024:.1f} KiB on disk ({x['delta_values']:,} values, "
+                      f"safetensors + JSON) against {x['generator_bytes'] / 2 ** 20:.1f} MiB for the whole generator "
+                      f"in float32: {x['generator_bytes'] / x['delta_bytes']:.0f}x smaller."]
+        if "ffhq_1024_delta_bytes" in x:
+            lines[-1] += (f" For NVIDIA's FFHQ-1024 architecture a delta of the same rank takes "
+                          f"{x['ffhq_1024_delta_bytes'] / 2 ** 20:.2f} MiB against "
+                          f"{x['ffhq_1024_generator_bytes'] / 2 ** 20:.0f} MiB "
+                          f"({x['ffhq_1024_generator_bytes'] / x['ffhq_1024_delta_bytes']:.0f}x smaller).")
     return "\n".join(lines)
 
 

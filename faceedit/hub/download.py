@@ -181,14 +181,26 @@ def _verify_and_install(spec: ModelSpec, part: Path, target: Path) -> None:
                                  f"corrupt file was deleted. Run `faceedit models fetch {spec.name}` again, or check "
                                  f"that you downloaded {spec.url}")
     if spec.sha256 is None:
-        # No pinned hash: the file must at least be a complete, safe, loadable network pickle.
-        from faceedit.loading.nvidia_pickle import generator_record, read_network_pickle
-
+        # No pinned hash: the file must at least be complete, safe and loadable as what the registry says it is
+        # (its hash is then recorded, and later loads are checked against it).
         try:
-            generator_record(read_network_pickle(part), source=spec.filename)
+            _check_loadable(spec, part)
         except FaceEditError as exc:
             part.unlink()
-            raise ModelDownloadError(f"{spec.name}: the downloaded file is not a usable network pickle ({exc}); it "
+            what = "LPIPS archive" if spec.kind == "perceptual" else "network pickle"
+            raise ModelDownloadError(f"{spec.name}: the downloaded file is not a usable {what} ({exc}); it "
                                      f"was deleted") from None
     os.replace(part, target)
     atomic_write_text(_record_path(target), f"{digest} {size}\n")
+
+
+def _check_loadable(spec: ModelSpec, path: Path) -> None:
+    """Read a downloaded file the way faceedit will use it (data only, never its code); raises FaceEditError."""
+    if spec.kind == "perceptual":
+        from faceedit.inversion.lpips import LPIPS
+
+        LPIPS.from_nvidia(path)
+        return
+    from faceedit.loading.nvidia_pickle import generator_record, read_network_pickle
+
+    generator_record(read_network_pickle(path), source=spec.filename)

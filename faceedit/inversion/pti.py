@@ -48,6 +48,29 @@ class GeneratorDelta:
     extra: Dict = field(default_factory=dict)  # provenance saved with it: steps, losses, settings
     seconds: float = 0.0  # tuning wall-clock time; not saved (the same seed writes the same bytes)
 
+    @classmethod
+    def identity(cls, G, rank: int = 8, generator: Optional[torch.Generator] = None) -> "GeneratorDelta":
+        """A delta that changes nothing yet (``up`` and ``bias`` zero), shaped for ``G``: where tuning starts,
+        and how large a delta of this rank is for any architecture.
+
+        Args:
+            G: the generator it will modify.
+            rank: rank of each convolution's update.
+            generator: random numbers for ``down`` (PTI's LoRA-style start); None = torch's global generator.
+        """
+        params = dict(G.synthesis.named_parameters())
+        device = G.device
+        down, up, bias = {}, {}, {}
+        for name in tunable_layers(G):
+            weight = params[name]  # [out, in, k, k]
+            fan_in = weight[0].numel()
+            down[name] = (torch.randn(rank, fan_in, generator=generator) / fan_in**0.5).to(device)  # [rank, in*k*k]
+            up[name] = torch.zeros(weight.shape[0], rank, device=device)  # [out, rank]
+        for name, p in params.items():
+            if name.endswith(".bias") and p.ndim == 1 and name.rsplit(".", 2)[-2] in ("conv0", "conv1", "torgb"):
+                bias[name] = torch.zeros_like(p.detach())
+        return cls(down=down, up=up, bias=bias, generator_fingerprint=G.fingerprint(), rank=rank)
+
     def num_values(self) -> int:
         return sum(t.numel() for group in (self.down, self.up, self.bias) for t in group.values())
 
@@ -162,17 +185,11 @@ class PivotalTuner:
             from faceedit.inversion.projector import w_statistics
 
             radius = w_statistics(G, samples=2000, seed=self.seed)[1]
-        params = dict(G.synthesis.named_parameters())
-        down, up, bias = {}, {}, {}
-        for name in tunable_layers(G):
-            weight = params[name]
-            fan_in = weight[0].numel()
-            down[name] = (torch.randn(self.rank, fan_in, generator=rng) / fan_in**0.5).to(device).requires_grad_(True)
-            up[name] = torch.zeros(weight.shape[0], self.rank, device=device, requires_grad=True)
-        for name, p in params.items():
-            if name.endswith(".bias") and p.ndim == 1 and name.rsplit(".", 2)[-2] in ("conv0", "conv1", "torgb"):
-                bias[name] = torch.zeros_like(p, requires_grad=True)
-        delta = GeneratorDelta(down=down, up=up, bias=bias, generator_fingerprint=G.fingerprint(), rank=self.rank)
+        delta = GeneratorDelta.identity(G, self.rank, rng)
+        down, up, bias = delta.down, delta.up, delta.bias
+        for group in (down, up, bias):
+            for tensor in group.values():
+                tensor.requires_grad_(True)
         optimizer = torch.optim.Adam([*down.values(), *up.values(), *bias.values()], lr=self.lr)
         was_training = G.training
         G.eval().requires_grad_(False)

@@ -143,3 +143,28 @@ def test_astronaut_alignment_round_trips_into_the_photo(astronaut, detector68):
     again = detector68(face.image)  # the crop is a centred, upright face: eyes where FFHQ puts them
     eyes = again[0].points[36:48].reshape(2, 6, 2).mean(axis=1) / 256
     assert abs(eyes[:, 1].mean() - 0.46) < 0.04 and abs(eyes[:, 0].mean() - 0.5) < 0.03
+
+
+def test_astronaut_landmarks_crop_repeat_and_outside_stays_exact(astronaut, detector68):
+    from PIL import Image, ImageDraw
+
+    found = detector68(astronaut)
+    points = found[0].points  # [68, 2] (x, y)
+    assert points.shape == (68, 2)
+    eyes = points[36:48].mean(axis=0)
+    nose_tip, mouth = points[30], points[48:68].mean(axis=0)
+    assert eyes[1] < nose_tip[1] < mouth[1]  # upright: eyes above the nose above the mouth
+    assert 150 < eyes[0] < 300 and 50 < eyes[1] < 200  # her face, in the photo's upper middle
+    assert points[36:42, 0].mean() < points[42:48, 0].mean()  # left eye left of the right eye
+    face = align_face(astronaut, points, output_size=64)
+    again = align_face(astronaut, detector68(astronaut)[0].points, output_size=64)
+    assert face.image.tobytes() == again.image.tobytes()  # the same photo gives the same bytes
+    edited = paste_back(astronaut, face, 255 - face.image)  # a drastic edit of the whole crop
+    height, width = astronaut.shape[:2]
+    centre = face.quad.mean(axis=0)
+    grown = centre + (face.quad - centre) * 1.02 + np.sign(face.quad - centre) * 2  # the quad and 2 px more
+    canvas = Image.new("1", (width, height), 0)
+    ImageDraw.Draw(canvas).polygon([tuple(p) for p in grown], fill=1)
+    inside = np.asarray(canvas, dtype=bool)
+    changed = (edited != astronaut).any(axis=2)
+    assert changed[inside].mean() > 0.5 and not changed[~inside].any()  # outside the face: byte for byte

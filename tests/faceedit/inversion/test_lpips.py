@@ -106,3 +106,35 @@ def test_code_in_data_pkl_is_refused(tmp_path):
         z.writestr("evil/data.pkl", pickle.dumps(Evil(), protocol=2))
     with pytest.raises(UnsafeCheckpointError, match="os.system|posix.system"):
         read_torchscript_tensors(buffer.getvalue())
+
+
+def test_load_lpips_finds_a_fetched_archive_in_the_cache(archive):
+    import shutil
+
+    from faceedit.hub import cached_model_path, get_model_spec
+    from faceedit.hub.download import _verify_and_install
+    from faceedit.inversion.lpips import load_lpips
+
+    assert load_lpips() is None  # offline and not fetched: projection stands on pixel + MS-SSIM losses
+    spec = get_model_spec("vgg16-lpips")
+    part = cached_model_path(spec).with_name("vgg16.part")
+    part.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(archive, part)
+    _verify_and_install(spec, part, cached_model_path(spec))  # what `faceedit models fetch` does after the download
+    lpips = load_lpips()
+    assert isinstance(lpips, LPIPS)
+    a, b = torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 3, 32, 32) * 2 - 1
+    assert lpips(a, a).abs().max() < 1e-6 and (lpips(a, b) > 0).all() and lpips(a, b).shape == (2,)
+
+
+def test_a_download_that_is_not_an_lpips_archive_is_refused_and_deleted(tmp_path):
+    from faceedit.errors import ModelDownloadError
+    from faceedit.hub import cached_model_path, get_model_spec
+    from faceedit.hub.download import _verify_and_install
+
+    spec = get_model_spec("vgg16-lpips")
+    part = tmp_path / "vgg16.part"
+    part.write_bytes(b"<html>a login page, not the archive</html>")
+    with pytest.raises(ModelDownloadError, match="not a usable LPIPS archive"):
+        _verify_and_install(spec, part, cached_model_path(spec))
+    assert not part.exists() and not cached_model_path(spec).exists()

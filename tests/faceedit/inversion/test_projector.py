@@ -34,13 +34,49 @@ def test_projection_reconstructs_generator_samples(G, space):
         assert torch.equal(result.ws[:, 0], result.ws[:, -1])  # one latent for every layer
 
 
-def test_same_seed_same_result_and_batch_independence(G):
+def test_same_seed_same_result(G):
     target, _ = _target(G, n=3)
     kwargs = dict(steps=20, w_avg_samples=200, early_stop_patience=None, seed=5)
     a = Projector(**kwargs).project(G, target, progress=False)
     b = Projector(**kwargs).project(G, target, progress=False)
     assert torch.equal(a.ws, b.ws) and torch.equal(a.images, b.images)
     np.testing.assert_array_equal(a.losses, b.losses)
+
+
+def test_images_in_a_batch_do_not_affect_each_other(G):
+    first, _ = _target(G, seed=1, n=1)
+    others = [_target(G, seed=seed, n=1)[0] for seed in (2, 3)]
+    kwargs = dict(steps=15, w_avg_samples=200, early_stop_patience=None, seed=5)
+    a = Projector(**kwargs).project(G, torch.cat([first, others[0]]), progress=False)
+    b = Projector(**kwargs).project(G, torch.cat([first, others[1]]), progress=False)
+    torch.testing.assert_close(a.ws[0], b.ws[0], rtol=1e-5, atol=1e-6)  # its neighbour changed, it did not
+    torch.testing.assert_close(a.images[0], b.images[0], rtol=1e-4, atol=1e-5)
+    assert not torch.allclose(a.ws[1], b.ws[1])
+
+
+def test_learning_rate_warms_up_holds_and_ramps_down_by_cosine():
+    projector = Projector(steps=100, lr=0.2, lr_rampup=0.05, lr_rampdown=0.25)
+    rates = [projector.learning_rate(step) for step in range(100)]
+    assert rates[0] == 0.0 and rates[1] < rates[4] < 0.2  # warm-up over the first 5 steps
+    assert rates[10] == rates[70] == pytest.approx(0.2)  # flat
+    assert all(a >= b for a, b in zip(rates[75:], rates[76:])) and rates[99] < 0.002  # down to ~0
+    assert rates[88] == pytest.approx(0.2 * (0.5 - 0.5 * np.cos(0.48 * np.pi)))  # the cosine
+
+
+def test_a_perceptual_distance_joins_the_loss(G):
+    target, _ = _target(G, n=2)
+    calls = []
+
+    def blurred_distance(a, b):  # a stand-in for LPIPS: [N] from two [N, C, H, W] batches
+        calls.append(a.shape[0])
+        return (torch.nn.functional.avg_pool2d(a - b, 4)).square().mean(dim=(1, 2, 3)) * 100
+
+    kwargs = dict(steps=6, w_avg_samples=200, early_stop_patience=None)
+    plain = Projector(**kwargs).project(G, target, progress=False)
+    with_it = Projector(perceptual=blurred_distance, perceptual_weight=1.0, **kwargs).project(G, target, progress=False)
+    assert calls == [2] * 6
+    assert (with_it.losses[0] > plain.losses[0]).all()  # the distance is part of the reported loss
+    assert not torch.equal(with_it.ws, plain.ws)
 
 
 def test_early_stopping_and_frames(G):

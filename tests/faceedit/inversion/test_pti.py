@@ -72,3 +72,31 @@ def test_one_image_at_a_time(G):
         PivotalTuner(steps=1).tune(G, target.repeat(2, 1, 1, 1), pivot.repeat(2, 1, 1), progress=False)
     with pytest.raises(ValueError, match="rank"):
         PivotalTuner(rank=0)
+
+
+def test_the_perceptual_distance_guides_tuning(G):
+    target, pivot = _case(G)
+    calls = []
+
+    def distance(a, b):
+        calls.append(tuple(a.shape))
+        return (a - b).abs().mean(dim=(1, 2, 3)) * 10
+
+    plain = PivotalTuner(steps=4, locality_weight=0.0).tune(G, target, pivot, progress=False)
+    guided = PivotalTuner(steps=4, locality_weight=0.0, perceptual=distance).tune(G, target, pivot, progress=False)
+    assert calls == [tuple(target.shape)] * 4
+    assert any(not torch.equal(guided.up[k], plain.up[k]) for k in plain.up)
+
+
+def test_a_delta_on_disk_is_a_small_fraction_of_the_generator(tmp_path):
+    import faceedit
+
+    G = faceedit.load_generator("synthfaces-64", device="cpu")
+    delta = GeneratorDelta.identity(G, rank=8, generator=torch.Generator().manual_seed(0))
+    delta.save(tmp_path / "delta")
+    G.save_pretrained(tmp_path / "G", dtype=torch.float32)
+    delta_bytes = sum(p.stat().st_size for p in tmp_path.glob("delta*"))
+    generator_bytes = sum(p.stat().st_size for p in (tmp_path / "G").iterdir())
+    assert delta_bytes < generator_bytes / 8  # 184 KiB against 1.8 MiB (BENCHMARKS.md)
+    loaded = GeneratorDelta.load(tmp_path / "delta", generator=G)
+    assert loaded.num_values() == delta.num_values() and loaded.rank == 8
