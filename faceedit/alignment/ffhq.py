@@ -98,7 +98,23 @@ def align_face(
     scale: float = 1.0,  # crop side relative to FFHQ's (see ffhq_quad)
     shift: Tuple[float, float] = (0.0, 0.0),  # crop centre offset in FFHQ crop sides (see ffhq_quad)
 ) -> AlignedFace:
-    """Crop one face exactly like the FFHQ dataset (NVIDIA's ``recreate_aligned_images``)."""
+    """Crop one face exactly like the FFHQ dataset (NVIDIA's ``recreate_aligned_images``).
+
+    The steps are FFHQ's: an oriented square from the eyes and mouth (:func:`ffhq_quad`), shrink the photo
+    when the face is much larger than the output, crop with a border, pad by reflection with a blurred edge
+    where the square leaves the photo, then one quad transform to ``transform_size`` and a Lanczos resize.
+
+    Args:
+        photo: the whole photo, RGB.
+        landmarks: dlib's 68 points, or the 5-point model's 5 (the mouth is then estimated).
+
+    Returns:
+        :class:`AlignedFace`: ``.image`` ``uint8 [output_size, output_size, 3]`` and ``.quad`` ``[4, 2]``,
+        the square's corners in the photo (x, y), which :func:`paste_back` maps the crop back onto.
+
+    Shape:
+        ``[H, W, 3]`` -> ``[S, S, 3]``.
+    """
     import scipy.ndimage
     from PIL import Image
 
@@ -178,6 +194,15 @@ def paste_back(
     With ``reference`` (the generator's render of the *unedited* face) only the change ``edited - reference``
     is warped and added to the photo: the photo keeps its own detail and sharpness, which a low-resolution
     generator (or an imperfect inversion) would otherwise replace with its blurrier render.
+
+    Returns:
+        A new photo; pixels outside the face's square (and its feathered edge) are the photo's, byte for byte.
+
+    Raises:
+        ValueError: the crop is not a square RGB image, or ``reference`` differs from it in shape.
+
+    Shape:
+        ``photo [H, W, 3]``, ``edited [S', S', 3]`` -> ``[H, W, 3]``.
     """
     from PIL import Image
 

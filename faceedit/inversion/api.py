@@ -81,6 +81,17 @@ def invert(
 
     ``callback`` sees stage ``'projection'`` then, for ``'pti'``, ``'tuning'``; ``steps`` is the stage's
     planned length (projection may stop earlier when it converges). A UI turns it into a progress bar.
+
+    Returns:
+        :class:`Inversion`: ``ws [1, num_ws, w_dim]``, the noise maps, the PTI delta (``'pti'``), seconds
+        and provenance (``extra``: projection steps, start, perceptual loss, video frames).
+
+    Raises:
+        ValueError: unknown method. ModelNotFoundError: an encoder method without an encoder.
+        ModelMismatchError: the encoder was trained for another generator.
+
+    Shape:
+        ``image [1, C, H, W]`` -> ``ws [1, num_ws, w_dim]``.
     """
     from faceedit.inversion.projector import Projector
     from faceedit.inversion.pti import PivotalTuner

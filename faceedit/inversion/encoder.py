@@ -132,6 +132,12 @@ class LatentEncoder(torch.nn.Module):
     @classmethod
     def from_pretrained(cls, directory: Union[str, Path], device: Union[str, torch.device, None] = None
                         ) -> "LatentEncoder":
+        """Read a folder written by :meth:`save_pretrained` (``config.json`` + ``model.safetensors``).
+
+        Raises:
+            ModelNotFoundError: no such folder. CheckpointFormatError: not an encoder, or an older format
+            (the message says to train it again).
+        """
         from faceedit.utils.model_folder import read_model_folder
 
         config, state = read_model_folder(directory, ENCODER_FORMAT, ENCODER_VERSION, "latent encoder",

@@ -140,6 +140,21 @@ class Projector:
         progress: bool = True,  # show a progress bar
         callback: Optional[Callable[[int, torch.Tensor], None]] = None,  # called with (step, loss [N])
     ) -> Projection:
+        """Optimise latents (and noise maps) until the generator renders the targets.
+
+        Images in a batch are independent (each moves only its own latents and noise); they share only the
+        step count, which early stopping ends when no image has improved for ``early_stop_patience`` steps.
+
+        Returns:
+            :class:`Projection`: ``ws [N, num_ws, w_dim]``, ``noise`` (layer -> ``[N, 1, R, R]``),
+            ``images [N, C, H, W]``, ``losses [steps, N]``, ``steps``, ``seconds``, ``frames``.
+
+        Raises:
+            ValueError: the targets do not match the generator's channels and resolution.
+
+        Shape:
+            ``target [N, C, H, W]`` -> ``ws [N, num_ws, w_dim]``.
+        """
         from tqdm.auto import tqdm
 
         start_time = time.monotonic()

@@ -110,6 +110,11 @@ class GeneratorDelta:
 
     @classmethod
     def load(cls, path: Union[str, Path], generator=None) -> "GeneratorDelta":
+        """Read what :meth:`save` wrote; with ``generator``, refuse it for any other generator.
+
+        Raises:
+            CheckpointFormatError: not a delta file. ModelMismatchError: made for another generator.
+        """
         from faceedit.utils.tensor_files import read_tensor_pair
 
         meta, tensors = read_tensor_pair(path, DELTA_FORMAT, DELTA_VERSION, "pivotal-tuning delta")
@@ -170,6 +175,19 @@ class PivotalTuner:
         progress: bool = True,  # show a progress bar
         callback: Optional[Callable[[int, float], None]] = None,  # called with (step, reconstruction loss)
     ) -> GeneratorDelta:
+        """Fit a low-rank delta so that ``G + delta`` renders the target at the pivot, while latents around
+        the pivot (at ``locality_radius``) keep rendering what ``G`` renders (PTI's locality regulariser).
+
+        Returns:
+            The delta (``G`` itself is not changed): ``delta.synthesis(G, ws)`` renders with it,
+            ``delta.save(path)`` stores it (kilobytes, not a copy of the network).
+
+        Raises:
+            ValueError: more than one target or pivot.
+
+        Shape:
+            ``target [1, C, H, W]``, ``pivot_ws [1, num_ws, w_dim]``.
+        """
         from tqdm.auto import tqdm
 
         start = time.monotonic()
