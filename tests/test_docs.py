@@ -10,9 +10,9 @@ Each page's ``python`` and ``bash`` blocks run in the order they appear, in one 
   its health endpoint and the page, and stops it (the app's behaviour has its own tests).
 
 The scratch folder starts with what the examples take as given: ``photo.png`` and ``photo.jpg`` (an example
-portrait, for "any photo with a face") and ``ffhq.pkl`` (a small NVIDIA StyleGAN2 pickle standing in for the
-382 MB FFHQ file). Examples that would be slow are written small in the docs themselves, with a sentence
-saying what to use for real work.
+portrait, for "any photo with a face"), ``group.jpg`` (two portraits side by side, for a photo with several
+faces) and ``ffhq.pkl`` (a small NVIDIA StyleGAN2 pickle standing in for the 382 MB FFHQ file). Examples
+that would be slow are written small in the docs themselves, with a sentence saying what to use for real work.
 
 Only :data:`EXEMPT` is not run: things that truly cannot run here (the network, the whole test suite, a
 maintainer command that rewrites the repository's bundled files). The test asserts that exactly these are
@@ -87,6 +87,8 @@ PAGES_WITH_EXAMPLES = [p for p in PAGES if _blocks(p)]
 
 @pytest.fixture()
 def scratch(tmp_path, monkeypatch):
+    import numpy as np
+
     from faceedit.synthfaces.examples import example_photo
     from faceedit.utils.images import save_image
     from tests.conftest import NVIDIA_FIXTURES
@@ -94,6 +96,7 @@ def scratch(tmp_path, monkeypatch):
     photo = example_photo("older man with beard")
     save_image(photo, tmp_path / "photo.png")
     save_image(photo, tmp_path / "photo.jpg")
+    save_image(np.concatenate([photo, example_photo("young woman")], axis=1), tmp_path / "group.jpg")
     shutil.copy(NVIDIA_FIXTURES / "sg2_f_skip64_w64.pkl", tmp_path / "ffhq.pkl")
     monkeypatch.chdir(tmp_path)
     return tmp_path
