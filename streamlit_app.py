@@ -153,8 +153,9 @@ def _instant(shared: SharedEditor, located, sliders, column) -> None:
         _fail(exc)
     if instant is None:
         column.subheader("Instant")
-        column.info("Move the age or gender slider: instant mode runs the distilled filter for it "
-                    f"({', '.join(sorted(editor.filters))}).")
+        served = [a for a in editor.attributes if any(attr == a for attr, _ in editor.filter_edits.values())]
+        column.info(f"Move the {' or '.join(served) or 'matching'} slider: instant mode runs the distilled filter "
+                    f"for it ({', '.join(sorted(editor.filters))}).")
     else:
         _show_result(column, "Instant", instant, "faceedit-instant.png")
         column.caption(instant_note(editor.filter_edits, plan))
