@@ -34,6 +34,8 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
     fit.add_argument("--steady", action="store_true",
                      help="with --choose-layers: among the rows that keep KEEP, choose those whose edit rises at "
                           "every step of the slider's range (-3..3) for the most faces")
+    fit.add_argument("--choose-layers-faces", type=int, default=256, metavar="N",
+                     help="with --choose-layers: faces the row choice is measured on (default 256)")
     fit.add_argument("--n", type=int, default=20_000, help="samples (default 20000)")
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--trunc", type=float, default=1.0, help="truncation psi of the samples")
@@ -97,6 +99,8 @@ def run_fit(args: argparse.Namespace) -> int:
 
     G = load_generator(args.model, device=args.device)
     classifier = make_classifier(args.classifier, device=G.device)
+    if args.choose_layers is not None and args.choose_layers_faces < 2:  # before the slow part
+        raise ValueError(f"--choose-layers-faces {args.choose_layers_faces}: the choice needs at least 2 faces")
     start = time.monotonic()
     samples = sample_and_label(G, classifier, args.samples or args.out / "samples", n=args.n, seed=args.seed,
                                truncation_psi=args.trunc, progress=not args.no_progress)
@@ -110,7 +114,7 @@ def run_fit(args: argparse.Namespace) -> int:
 
         from directions.report import DEFAULT_ALPHAS
 
-        fitted = with_chosen_layers(G, fitted, classifier, keep=args.choose_layers,
+        fitted = with_chosen_layers(G, fitted, classifier, keep=args.choose_layers, n=args.choose_layers_faces,
                                     steady_alphas=DEFAULT_ALPHAS if args.steady else None,
                                     progress=not args.no_progress)
     for name, direction in fitted.items():

@@ -75,3 +75,17 @@ def test_choose_layers_reports_a_direction_its_classifier_does_not_confirm(tmp_p
                  "--choose-layers", "0.9", "--out", str(out), "--no-progress"]) == 2
     assert "does not raise age by the classifier" in capsys.readouterr().err
     assert not list(out.glob("*.json"))
+
+
+def test_choose_layers_writes_directions_on_chosen_rows(tmp_path, capsys):
+    out = tmp_path / "dirs"
+    assert main(["directions", "fit", "--model", "synthfaces-64", "--classifier", "synthfaces-labeler",
+                 "--attribute", "age", "--n", "400", "--choose-layers", "0.4", "--choose-layers-faces", "12",
+                 "--out", str(out), "--no-progress"]) == 0
+    meta = json.loads((out / "age.json").read_text())
+    first, end = meta["layers"]
+    assert 0 <= first < end == 10 and meta["layer_gain"] >= 1.0  # the unit grows with fewer rows
+    assert f"W+ rows {first}-9" in capsys.readouterr().out
+    assert main(["directions", "fit", "--model", "synthfaces-64", "--attribute", "age", "--n", "400",
+                 "--choose-layers", "0.4", "--choose-layers-faces", "1", "--out", str(out), "--no-progress"]) == 2
+    assert "at least 2 faces" in capsys.readouterr().err
