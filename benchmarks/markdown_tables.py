@@ -51,14 +51,15 @@ def inversion(r: dict) -> str:
              f"{'on' if r['lpips'] else 'off (weights not cached)'}. Age edit of the GAN samples' true latents "
              f"(-2 -> +2 std, judged): {r['reference_age_edit']:+.3f}.", "",
              "| targets | method | PSNR dB | SSIM | " + ("LPIPS | " if with_lpips else "")
-             + "w error (std) | identity distance (same person) | age edit (judged) | time / image | steps |",
+             + "w error (std) | identity distance (same person, faces dlib found) | age edit (judged) | time / image | steps |",
              "|---|---|---:|---:|" + ("---:|" if with_lpips else "") + "---:|---:|---:|---:|---:|"]
     for x in r["rows"]:
         we = f"{x['w_error']:.2f}" if "w_error" in x else "-"
         ident = "-" if "identity_distance" not in x else (
             "no face" if x["identity_distance"] is None else f"{x['identity_distance']:.3f}")
         if "identity_same_person" in x:
-            ident += f" ({x['identity_same_person']}/{x['n']})"
+            ident += f" ({x['identity_same_person']}/{x['n']} same"
+            ident += ")" if x["identity_faces_found"] == x["n"] else f", {x['identity_faces_found']} found)"
         lp = (f"{x['lpips']:.3f} | " if "lpips" in x else "- | ") if with_lpips else ""
         seconds = x.get("seconds_per_image_exact", x["seconds_per_image"])
         took = f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
