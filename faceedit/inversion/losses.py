@@ -17,8 +17,8 @@ from typing import Dict, Iterable, List, Optional, Sequence
 import torch
 import torch.nn.functional as F
 
-__all__ = ["pixel_loss", "ssim", "ms_ssim", "MSSSIMLoss", "PixelLoss", "noise_regularization", "normalize_noise_",
-           "MS_SSIM_WEIGHTS"]
+__all__ = ["pixel_loss", "ssim", "ms_ssim", "MSSSIMLoss", "PixelLoss", "noise_regularization", "NoiseRegularization",
+           "normalize_noise_", "MS_SSIM_WEIGHTS"]
 
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)  # Wang et al., finest scale first
 
@@ -180,6 +180,17 @@ def noise_regularization(noise_maps: Iterable[torch.Tensor]) -> torch.Tensor:
             pooled = F.avg_pool2d(v, kernel_size=2)  # [N, k, R/2, R/2]
             pending.setdefault(pooled.shape[2], []).append(pooled)
     return total
+
+
+class NoiseRegularization(torch.nn.Module):
+    """:func:`noise_regularization` as a module: ``forward(*noise_maps)`` -> ``[N]``.
+
+    Shape:
+        each map ``[N, 1, R, R]`` -> ``[N]``.
+    """
+
+    def forward(self, *noise_maps: torch.Tensor) -> torch.Tensor:
+        return noise_regularization(noise_maps)
 
 
 @torch.no_grad()

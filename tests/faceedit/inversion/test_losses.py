@@ -67,3 +67,10 @@ def test_noise_regularisation_of_stacked_maps_is_the_sum_over_maps():
     maps = [torch.randn(2, 1, r, r, generator=generator, dtype=torch.float64) for r in (4, 8, 16, 16, 32, 64)]
     separately = sum(noise_regularization([m]) for m in maps)
     assert torch.allclose(noise_regularization(maps), separately, atol=1e-12)
+
+
+def test_noise_regularisation_module_matches_the_function():
+    from faceedit.inversion.losses import NoiseRegularization
+
+    maps = [torch.randn(2, 1, 16, 16, generator=torch.Generator().manual_seed(i)) for i in range(3)]
+    torch.testing.assert_close(NoiseRegularization()(*maps), noise_regularization(maps))
