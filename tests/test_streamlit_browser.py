@@ -176,8 +176,13 @@ def test_upload_slide_age_and_see_the_photo_change(app_url, server_tmp, tmp_path
         assert float(thumb.input_value()) == pytest.approx(1.0)
         instant_at_1, exact_at_1 = _edited_photo_src(page, "instant"), _edited_photo_src(page, "exact")
 
+        thumb.focus()  # the rerun may have re-rendered the slider and taken the focus away
         for _ in range(10):
             page.keyboard.press("ArrowRight")
+        page.wait_for_function("""() => {
+            const t = document.querySelector('[data-testid="stSlider"] input[type="range"][aria-label="age"]');
+            return t && parseFloat(t.value) === 2.0;
+        }""")
         _changed(page, "instant", instant_at_1)
         _changed(page, "exact", exact_at_1)
         _wait_idle(page)
