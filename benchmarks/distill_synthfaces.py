@@ -78,7 +78,8 @@ def main() -> int:
         student = {k: float((judge(filtered)[k] - judge(renders)[k]).mean()) for k in teacher}
         on_gan = float((judge(out)[attribute] - judge(a)[attribute]).mean())  # same inputs as the teacher
         border = _border_mask(a.shape[-1])
-        row = dict(filter=name, attribute=attribute, anchor=trained_on.get("anchor"), held_out=len(a), psnr=float(psnr(out, b).mean()),
+        row = dict(filter=name, attribute=attribute, anchor=trained_on.get("anchor"), held_out=len(a),
+                   psnr=float(psnr(out, b).mean()),
                    psnr_unfiltered=float(psnr(a, b).mean()),  # doing nothing: the input against the teacher
                    # where the error sits: the picture's border (mostly background) and the rest
                    mse_border=_mse(out, b, border), mse_rest=_mse(out, b, ~border),

@@ -51,7 +51,8 @@ def inversion(r: dict) -> str:
              f"{'on' if r['lpips'] else 'off (weights not cached)'}. Age edit of the GAN samples' true latents "
              f"(-2 -> +2 std, judged): {r['reference_age_edit']:+.3f}.", "",
              "| targets | method | PSNR dB | SSIM | " + ("LPIPS | " if with_lpips else "")
-             + "w error (std) | identity distance (same person, faces dlib found) | age edit (judged) | time / image | steps |",
+             + "w error (std) | identity distance (same person, faces dlib found) | age edit (judged) "
+             "| time / image | steps |",
              "|---|---|---:|---:|" + ("---:|" if with_lpips else "") + "---:|---:|---:|---:|---:|"]
     for x in r["rows"]:
         we = f"{x['w_error']:.2f}" if "w_error" in x else "-"

@@ -111,7 +111,6 @@ def run_fit(args: argparse.Namespace) -> int:
                             conditional=conditional, method=args.method)
     if args.choose_layers is not None:
         from directions.layers import with_chosen_layers
-
         from directions.report import DEFAULT_ALPHAS
 
         fitted = with_chosen_layers(G, fitted, classifier, keep=args.choose_layers, n=args.choose_layers_faces,

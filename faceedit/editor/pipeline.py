@@ -506,6 +506,6 @@ def _user_folder(folder: Union[str, Path], what: str) -> Path:
 
     path = Path(folder)
     if not path.is_dir():
-        raise ModelNotFoundError(f"{what}={folder}: no such folder; pass the folder you wrote with "
-                                 f"{'`faceedit directions fit --out DIR`' if what == 'directions' else '`faceedit distill train --out DIR/NAME`'}")
+        wrote = "faceedit directions fit --out DIR" if what == "directions" else "faceedit distill train --out DIR/NAME"
+        raise ModelNotFoundError(f"{what}={folder}: no such folder; pass the folder you wrote with `{wrote}`")
     return path
