@@ -133,7 +133,8 @@ def test_upload_slide_age_and_see_the_photo_change(app_url, server_tmp, tmp_path
     from faceedit.utils.images import save_png
 
     face = example_photo("older man with beard")
-    photo = save_png(face, tmp_path / "portrait.png")
+    skimage_data = pytest.importorskip("skimage.data")
+    photo = save_png(skimage_data.astronaut()[:300, 60:360], tmp_path / "portrait.png")  # a real photo, one face
     two_faces = save_png(np.concatenate([face, face[:, ::-1]], axis=1), tmp_path / "two-faces.png")
     no_face = save_png(np.full((240, 320, 3), 128, np.uint8), tmp_path / "grey.png")
     huge = tmp_path / "huge.png"
