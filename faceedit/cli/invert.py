@@ -68,8 +68,7 @@ def _encode(args: argparse.Namespace):
     options = dict(method=args.method, steps=args.steps, pti_steps=args.pti_steps, seed=args.seed, progress=bar)
     try:
         if args.all_faces:
-            located = editor.locate_all(args.photo)
-            faces = [editor.encode(one, frame_every=frame_every, **options) for one in located]
+            faces = editor.encode_all(args.photo, frame_every=frame_every, **options)
         else:
             faces = [editor.encode(args.photo, face=args.face, frame_every=frame_every, **options)]
     finally:

@@ -268,6 +268,7 @@ class FaceEditor:
         pti_steps: int = 300,  # pivotal-tuning steps ('pti'), per face
         seed: int = 0,
         progress: Optional[ProgressCallback] = None,  # (fraction of all faces, message)
+        frame_every: Optional[int] = None,  # keep projection video frames (as in encode())
     ) -> List[EncodedFace]:
         """Every face of a photo, aligned and inverted, largest first (one detection pass).
 
@@ -293,7 +294,7 @@ class FaceEditor:
                 def report(fraction, message, index=index):
                     progress((index + fraction) / len(located), f"face {index + 1}/{len(located)}: {message}")
             faces.append(self.encode(one, method=method, steps=steps, pti_steps=pti_steps, seed=seed,
-                                     progress=report))
+                                     progress=report, frame_every=frame_every))
         return faces
 
     def from_latent(self, latent: Union[torch.Tensor, str, Path]) -> EncodedFace:
@@ -314,7 +315,6 @@ class FaceEditor:
             (64, 64, 3)
         """
         from faceedit.inversion.api import Inversion, load_inversion
-        from faceedit.utils.images import images_from_tensor
 
         G = self.generator
         if isinstance(latent, (str, Path)):
@@ -331,23 +331,26 @@ class FaceEditor:
                 raise ValueError(f"latent of shape {tuple(torch.as_tensor(latent).shape)} does not fit this generator: "
                                  f"pass W [{G.w_dim}] or W+ [{G.num_ws}, {G.w_dim}] (optionally with a batch of 1)")
             inversion = Inversion(ws=ws.contiguous(), noise={}, method="latent", seconds=0.0)
-        image = images_from_tensor(inversion.synthesis(G))[0]
+        return self._rendered(inversion)
+
+    def _rendered(self, inversion) -> EncodedFace:
+        """A face that is its own render (no photo): sampled faces and bare latents."""
+        from faceedit.utils.images import images_from_tensor
+
+        image = images_from_tensor(inversion.synthesis(self.generator))[0]
         return EncodedFace(photo=image, aligned=image, face=None, inversion=inversion, reconstruction=image)
 
     def sample(self, seed: int = 0, truncation_psi: float = 0.7) -> EncodedFace:
         """A generated face (``seed`` as in NVIDIA's generate.py) as if it had been encoded: exact, instant."""
         from faceedit.inversion.api import Inversion
-        from faceedit.utils.images import images_from_tensor
         from faceedit.utils.seeds import z_from_seeds
 
         G = self.generator
         z = z_from_seeds([seed], G.z_dim).to(G.device)
         with torch.no_grad():
             ws = G.mapping(z, None, truncation_psi=truncation_psi)  # [1, num_ws, w_dim]
-        inversion = Inversion(ws=ws, noise={}, method="sample", seconds=0.0,
-                              extra={"seed": seed, "truncation_psi": truncation_psi})
-        image = images_from_tensor(inversion.synthesis(G))[0]
-        return EncodedFace(photo=image, aligned=image, face=None, inversion=inversion, reconstruction=image)
+        return self._rendered(Inversion(ws=ws, noise={}, method="sample", seconds=0.0,
+                                        extra={"seed": seed, "truncation_psi": truncation_psi}))
 
     # ------------------------------------------------------------------ edits
 
