@@ -110,8 +110,7 @@ def main() -> int:
             seconds = (time.monotonic() - start) / len(targets)
             recon = torch.cat([inv.synthesis(G) for inv in inversions])
             row = dict(targets=set_name, method=method, n=len(targets), psnr=float(psnr(recon, targets).mean()),
-                       ssim=float(ssim(recon.clamp(-1, 1), targets).mean()), seconds_per_image=round(seconds, 2),
-                       seconds_per_image_exact=seconds,
+                       ssim=float(ssim(recon.clamp(-1, 1), targets).mean()), seconds_per_image=seconds,
                        steps=float(np.mean([inv.extra.get("projection_steps", 0) for inv in inversions])),
                        age_edit=float(np.mean([age_change(inv.ws, inv)[0] for inv in inversions])))
             if lpips is not None:

@@ -62,7 +62,7 @@ def inversion(r: dict) -> str:
             ident += f" ({x['identity_same_person']}/{x['n']} same"
             ident += ")" if x["identity_faces_found"] == x["n"] else f", {x['identity_faces_found']} found)"
         lp = (f"{x['lpips']:.3f} | " if "lpips" in x else "- | ") if with_lpips else ""
-        seconds = x.get("seconds_per_image_exact", x["seconds_per_image"])
+        seconds = x["seconds_per_image"]
         took = f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
         steps = f"{x['steps']:.0f}" + (f" + {x['tuning_steps']}" if "tuning_steps" in x else "")
         lines.append(f"| {x['targets']} | {x['method']} | {x['psnr']:.2f} | {x['ssim']:.3f} | {lp}{we} | {ident} | "
