@@ -47,6 +47,7 @@ class FilterTrainingConfig:
     ndf: int = 32  # discriminator channels of the first layer
     n_layers_d: int = 3  # stride-2 layers per discriminator
     num_d: int = 2  # discriminator scales
+    lambda_gan: float = 1.0  # weight of the generator's adversarial (LSGAN) term; 0 trains without it
     lambda_fm: float = 10.0  # feature-matching weight
     lambda_l1: float = 10.0  # L1 weight
     lambda_lpips: float = 10.0  # weight of the perceptual term (when there is one, see `perceptual`)
@@ -55,6 +56,8 @@ class FilterTrainingConfig:
     # (faceedit.attributes.perceptual; e.g. 'synthfaces-labeler' for synthfaces generators)
     flip: bool = True  # mirror a random half of each batch left-right (the same mirror for a pair's A and B)
     lr: float = 2e-4  # Adam learning rate of both networks
+    lr_decay_steps: int = 0  # the last N steps decay both learning rates linearly to 0 (Pix2PixHD's niter_decay);
+    # 0 keeps the rate constant
     beta1: float = 0.5
     beta2: float = 0.999
     batch_size: int = 8  # pairs per step, over all ranks
@@ -82,7 +85,7 @@ class FilterTrainingConfig:
 
 
 # What runs saved before a setting existed were trained with (so they resume unchanged).
-LEGACY_SETTINGS: Dict[str, Any] = {"perceptual": "lpips", "flip": False}
+LEGACY_SETTINGS: Dict[str, Any] = {"perceptual": "lpips", "flip": False, "lambda_gan": 1.0, "lr_decay_steps": 0}
 
 
 def load_pairs(dataset: Union[str, Path]):
@@ -98,6 +101,12 @@ def load_pairs(dataset: Union[str, Path]):
     header = json.loads((Path(dataset) / "dataset.json").read_text())
     to_tensor = lambda xs: torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2).contiguous()  # noqa: E731
     return to_tensor(a_list), to_tensor(b_list), header
+
+
+def _learning_rate(config: FilterTrainingConfig, step: int) -> float:
+    if config.lr_decay_steps <= 0:
+        return config.lr
+    return config.lr * min(1.0, max(0.0, (config.steps - step) / config.lr_decay_steps))
 
 
 def _float(images: torch.Tensor) -> torch.Tensor:
@@ -127,11 +136,11 @@ class FilterTrainer:
         saved_config = FilterTrainingConfig.from_saved(saved_run["config"]) if saved_run else None
         config = config or saved_config or FilterTrainingConfig()
         if saved_config is not None:
-            old = saved_config.to_dict()
-            if {k: v for k, v in old.items() if k != "steps"} != {k: v for k, v in config.to_dict().items()
-                                                                   if k != "steps"}:
+            schedule = ("steps", "lr_decay_steps")  # checked below, once the checkpoint's step is known
+            if {k: v for k, v in saved_config.to_dict().items() if k not in schedule} != {
+                    k: v for k, v in config.to_dict().items() if k not in schedule}:
                 raise ValueError(f"{self.run_dir} was started with another configuration; use a new folder (only "
-                                 f"the number of steps may change on resume)")
+                                 f"the number of steps and the learning-rate decay may change on resume)")
         if config.batch_size % self.world:
             raise ValueError(f"batch_size {config.batch_size} must be divisible by the number of processes "
                              f"({self.world})")
@@ -166,6 +175,8 @@ class FilterTrainer:
         if checkpoint is not None:
             self.state = load_checkpoint(checkpoint, {"G": self.G, "D": self.D}, {"G": self.opt_G, "D": self.opt_D})
             self.state.config = config.to_dict()
+            if saved_config is not None:
+                self._check_schedule(saved_config, self.state.step)
         if self.rank == 0:
             self._truncate_stats()
             from faceedit.utils.files import atomic_write_text
@@ -190,9 +201,26 @@ class FilterTrainer:
             a, b = (torch.where(flipped, x.flip(-1), x) for x in (a, b))
         return a.to(self.device), b.to(self.device)
 
+    def learning_rate(self, step: int) -> float:
+        """The learning rate of both networks at ``step`` (constant, then linear decay to 0)."""
+        return _learning_rate(self.config, step)
+
+    def _check_schedule(self, saved: FilterTrainingConfig, done: int) -> None:
+        """A resumed run may get more steps or a decay only where the steps already taken would have had the same
+        learning rates: then it ends exactly as a run started with the new settings."""
+        changed = [s for s in range(done) if _learning_rate(saved, s) != _learning_rate(self.config, s)]
+        if changed:
+            raise ValueError(f"{self.run_dir} is at step {done}, but steps={self.config.steps} with "
+                             f"lr_decay_steps={self.config.lr_decay_steps} would have changed the learning rate "
+                             f"from step {changed[0]} on; let the decay start at step {done} or later (steps - "
+                             f"lr_decay_steps >= {done}), or use a new folder")
+
     def step(self) -> Dict[str, float]:
         cfg = self.config
         a, b = self._batch(self.state.step)
+        lr = self.learning_rate(self.state.step)
+        for group in (*self.opt_G.param_groups, *self.opt_D.param_groups):
+            group["lr"] = lr
         n = len(a)
         autocast = torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda" else nullcontext()
         with autocast:
@@ -212,7 +240,7 @@ class FilterTrainer:
             loss_gan = lsgan_loss(d_fake, True)
             loss_fm = feature_matching_loss(d_fake, d_real)
             loss_l1 = F.l1_loss(fake, b)
-            loss_g = loss_gan + cfg.lambda_fm * loss_fm + cfg.lambda_l1 * loss_l1
+            loss_g = cfg.lambda_gan * loss_gan + cfg.lambda_fm * loss_fm + cfg.lambda_l1 * loss_l1
             stats = {name: float(value.detach()) for name, value in
                      (("loss_D", loss_d), ("loss_G_gan", loss_gan), ("loss_fm", loss_fm), ("loss_l1", loss_l1))}
             if self.perceptual is not None and cfg.lambda_lpips:

@@ -20,6 +20,9 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
     tr.add_argument("--run-dir", type=Path, required=True, help="checkpoints, samples, logs (resumed when it exists)")
     tr.add_argument("--out", type=Path, default=None, help="write the finished filter folder here")
     tr.add_argument("--steps", type=int, default=None, help="total steps (default: the run's, or 4000)")
+    tr.add_argument("--lr-decay-steps", type=int, default=None,
+                    help="decay the learning rate linearly to 0 over the last N steps (default 0: constant); a "
+                         "finished run takes more steps with a decay: --steps 10000 --lr-decay-steps 2000")
     tr.add_argument("--batch-size", type=int, default=None)
     tr.add_argument("--ngf", type=int, default=None, help="generator width (default 16)")
     tr.add_argument("--n-downsampling", type=int, default=None,
@@ -71,7 +74,8 @@ def run_train(args: argparse.Namespace) -> int:
     base = (FilterTrainingConfig.from_saved(json.loads(saved.read_text())["config"]) if saved.is_file()
             else FilterTrainingConfig())
     changes = parse_overrides(args.overrides or [], FilterTrainingConfig)
-    changes.update({k: v for k, v in dict(steps=args.steps, batch_size=args.batch_size, ngf=args.ngf,
+    changes.update({k: v for k, v in dict(steps=args.steps, lr_decay_steps=args.lr_decay_steps,
+                                          batch_size=args.batch_size, ngf=args.ngf,
                                           n_downsampling=args.n_downsampling, n_blocks=args.n_blocks,
                                           generator=args.generator, seed=args.seed, held_out=args.held_out,
                                           perceptual=args.perceptual).items()

@@ -160,3 +160,64 @@ def test_a_classifier_gives_the_perceptual_term(dataset, tmp_path):
     rows = [json.loads(line) for line in (tmp_path / "run" / "stats.jsonl").read_text().splitlines()]
     assert all(row["loss_perceptual"] > 0 for row in rows)
     assert flt.metadata["perceptual"] == str(tmp_path / "labeler")
+
+
+def test_learning_rate_decays_linearly_over_the_last_steps_and_is_applied(dataset, tmp_path):
+    import dataclasses
+
+    config = dataclasses.replace(SMALL, lr=1e-3, lr_decay_steps=4)  # steps=6: constant for 2, then 4 decaying
+    trainer = FilterTrainer(tmp_path / "run", dataset, config, device="cpu", progress=False)
+    assert [trainer.learning_rate(s) for s in range(7)] == pytest.approx([1e-3, 1e-3, 1e-3, 7.5e-4, 5e-4, 2.5e-4, 0])
+    trainer.train(max_steps=4)
+    assert trainer.opt_G.param_groups[0]["lr"] == pytest.approx(7.5e-4)  # the rate step 3 ran with
+    assert trainer.opt_D.param_groups[0]["lr"] == pytest.approx(7.5e-4)
+    constant = FilterTrainer(tmp_path / "c", dataset, SMALL, device="cpu", progress=False)
+    assert {constant.learning_rate(s) for s in range(7)} == {SMALL.lr}
+
+
+def test_without_the_adversarial_term_the_generator_ignores_the_discriminator_output(dataset, tmp_path):
+    import dataclasses
+
+    config = dataclasses.replace(SMALL, lambda_gan=0.0, lambda_fm=0.0)
+    runs = []
+    for name, ndf in (("a", 4), ("b", 8)):  # two different discriminators
+        trainer = FilterTrainer(tmp_path / name, dataset, dataclasses.replace(config, ndf=ndf), device="cpu",
+                                progress=False)
+        trainer.train(max_steps=2)
+        runs.append(trainer.G.state_dict())
+    for key in runs[0]:
+        assert torch.equal(runs[0][key], runs[1][key]), key  # L1 alone: the discriminator cannot matter
+    mixed = FilterTrainer(tmp_path / "m", dataset, dataclasses.replace(SMALL, ndf=8), device="cpu", progress=False)
+    mixed.train(max_steps=2)
+    assert any(not torch.equal(runs[1][k], v) for k, v in mixed.G.state_dict().items())
+
+
+def test_a_finished_run_takes_more_steps_with_a_decay_exactly_as_if_started_with_it(dataset, tmp_path):
+    import dataclasses
+
+    decayed = dataclasses.replace(SMALL, steps=8, lr_decay_steps=2)
+    FilterTrainer(tmp_path / "run", dataset, SMALL, device="cpu", progress=False).train()  # 6 constant steps
+    resumed = FilterTrainer(tmp_path / "run", dataset, decayed, device="cpu", progress=False)
+    assert resumed.state.step == 6
+    resumed.train()
+    scratch = FilterTrainer(tmp_path / "scratch", dataset, decayed, device="cpu", progress=False)
+    scratch.train()
+    for key, value in scratch.G.state_dict().items():
+        assert torch.equal(value, resumed.G.state_dict()[key]), key
+    with pytest.raises(ValueError, match="from step 5 on"):  # the decay would reach back into steps taken
+        FilterTrainer(tmp_path / "run", dataset, dataclasses.replace(SMALL, steps=10, lr_decay_steps=6),
+                      device="cpu", progress=False)
+
+
+def test_cli_takes_the_decay(dataset, tmp_path):
+    import json
+
+    from faceedit.cli.main import main
+
+    args = ["distill", "train", "--data", str(dataset), "--run-dir", str(tmp_path / "run"), "--no-progress",
+            "--device", "cpu", "--ngf", "4", "--n-downsampling", "2", "--n-blocks", "1", "--batch-size", "4",
+            "--held-out", "4", "--perceptual", "none", "--set", "ndf=4", "--set", "n_layers_d=2"]
+    assert main([*args, "--steps", "2"]) == 0
+    assert main([*args, "--steps", "4", "--lr-decay-steps", "2"]) == 0
+    config = json.loads((tmp_path / "run" / "run.json").read_text())["config"]
+    assert config["steps"] == 4 and config["lr_decay_steps"] == 2
