@@ -1,6 +1,7 @@
 """How clean is an edit? Sweep alpha, let an independent judge score every image.
 
-For N faces and a grid of edit strengths, :func:`edit_sweep` records the judge's scores of every
+For N faces and a grid of edit strengths, :func:`edit_sweep` (several edits of the same faces:
+:func:`edit_sweeps`) records the judge's scores of every
 attribute and how much of the picture outside the face changed. From a sweep:
 :func:`monotonic_fraction` (does the target rise steadily with alpha for each face?),
 :func:`effect_per_unit` (slope of the mean score against alpha), and
@@ -10,15 +11,15 @@ attribute and how much of the picture outside the face changed. From a sweep:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Mapping, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 import torch
 
 from directions.edit import Layers, apply_direction
 
-__all__ = ["EditSweep", "edit_sweep", "monotonic_fraction", "effect_per_unit", "entanglement_matrix",
-           "face_mask"]
+__all__ = ["EditSweep", "SweepSetting", "edit_sweep", "edit_sweeps", "monotonic_fraction", "effect_per_unit",
+           "entanglement_matrix", "face_mask"]
 
 
 @dataclass
@@ -42,7 +43,69 @@ def face_mask(resolution: int, center=(0.5, 0.47), radii=(0.26, 0.34)) -> torch.
     return inside.float()
 
 
+@dataclass(frozen=True)
+class SweepSetting:
+    """One edit to sweep: strengths, the W length of a unit, and the rows edited."""
+
+    alphas: Sequence[float] = (-3, -2, -1, 0, 1, 2, 3)  # strengths, in units of `scale`; must include 0
+    scale: float = 1.0  # W length of one unit (a Direction's unit)
+    layers: Layers = None  # W+ rows to edit; None = all
+
+
 @torch.no_grad()
+def edit_sweeps(
+    G,  # faceedit Generator
+    direction: np.ndarray,  # [w_dim] unit vector
+    judge,  # AttributeClassifier that is *not* the one the direction was fitted with
+    settings: Sequence[SweepSetting],  # the edits to sweep, all on the same faces
+    n: int = 1000,  # faces
+    seed: int = 0,  # seed of the faces
+    truncation_psi: float = 0.7,
+    batch_size: int = 50,
+    mask: Optional[torch.Tensor] = None,  # [H, W] face region; None = face_mask(resolution)
+    progress: bool = True,
+) -> List[EditSweep]:
+    """:func:`edit_sweep` for several settings over the same faces; each unedited face is rendered and
+    judged once, not once per setting.
+
+    Returns:
+        One :class:`EditSweep` per setting, as ``edit_sweep`` would return it.
+    """
+    from tqdm.auto import tqdm
+
+    grids = [np.asarray(setting.alphas, dtype=np.float64) for setting in settings]
+    for grid in grids:
+        if 0.0 not in grid:
+            raise ValueError("alphas must include 0 (the unedited face) to measure changes against")
+    mask = (mask if mask is not None else face_mask(G.img_resolution)).to(G.device)
+    outside = 1 - mask  # [H, W]
+    z = torch.from_numpy(np.random.RandomState(seed).randn(n, G.z_dim).astype(np.float32))
+    scores: List[Dict[str, list]] = [{} for _ in settings]
+    changes = [np.zeros((len(grid), n)) for grid in grids]
+    renders = n * (1 + sum(int((grid != 0).sum()) for grid in grids))
+    with tqdm(total=renders, unit="img", desc="edit sweep", disable=not progress) as bar:
+        for start in range(0, n, batch_size):
+            ws = G.mapping(z[start:start + batch_size].to(G.device), None, truncation_psi=truncation_psi)
+            unedited = G.synthesis(ws, noise_mode="const")  # [B, 3, H, W]
+            unedited_scores = judge(unedited)
+            bar.update(len(unedited))
+            for setting, grid, found, change in zip(settings, grids, scores, changes):
+                for i, alpha in enumerate(grid):
+                    if alpha == 0:
+                        img, judged = unedited, unedited_scores
+                    else:
+                        img = G.synthesis(apply_direction(ws, direction, float(alpha), setting.layers, setting.scale),
+                                          noise_mode="const")  # [B, 3, H, W]
+                        judged = judge(img)
+                        bar.update(len(img))
+                    diff = (img - unedited).abs().mean(dim=1)  # [B, H, W]
+                    change[i, start:start + len(img)] = ((diff * outside).sum(dim=[1, 2]) / outside.sum()).cpu().numpy()
+                    for name, value in judged.items():
+                        found.setdefault(name, [[] for _ in grid])[i].append(value.numpy())
+    return [EditSweep(alphas=grid, scores={k: np.stack([np.concatenate(v) for v in rows]) for k, rows in found.items()},
+                      outside_change=change) for grid, found, change in zip(grids, scores, changes)]
+
+
 def edit_sweep(
     G,  # faceedit Generator
     direction: np.ndarray,  # [w_dim] unit vector
@@ -58,30 +121,8 @@ def edit_sweep(
     progress: bool = True,
 ) -> EditSweep:
     """Render every face at every strength and score each image with the judge."""
-    from tqdm.auto import tqdm
-
-    alphas = np.asarray(alphas, dtype=np.float64)
-    if 0.0 not in alphas:
-        raise ValueError("alphas must include 0 (the unedited face) to measure changes against")
-    zero = int(np.flatnonzero(alphas == 0)[0])
-    mask = (mask if mask is not None else face_mask(G.img_resolution)).to(G.device)
-    outside = 1 - mask  # [H, W]
-    z = torch.from_numpy(np.random.RandomState(seed).randn(n, G.z_dim).astype(np.float32))
-    scores: Dict[str, list] = {}
-    change = np.zeros((len(alphas), n))
-    with tqdm(total=n * len(alphas), unit="img", desc="edit sweep", disable=not progress) as bar:
-        for start in range(0, n, batch_size):
-            ws = G.mapping(z[start:start + batch_size].to(G.device), None, truncation_psi=truncation_psi)
-            images = [G.synthesis(apply_direction(ws, direction, float(a), layers, scale), noise_mode="const")
-                      for a in alphas]  # A x [B, 3, H, W]
-            for i, img in enumerate(images):
-                diff = (img - images[zero]).abs().mean(dim=1)  # [B, H, W]
-                change[i, start:start + len(img)] = ((diff * outside).sum(dim=[1, 2]) / outside.sum()).cpu().numpy()
-                for name, value in judge(img).items():
-                    scores.setdefault(name, [[] for _ in alphas])[i].append(value.numpy())
-                bar.update(len(img))
-    return EditSweep(alphas=alphas, scores={k: np.stack([np.concatenate(v) for v in rows])
-                                            for k, rows in scores.items()}, outside_change=change)
+    return edit_sweeps(G, direction, judge, [SweepSetting(alphas, scale, layers)], n=n, seed=seed,
+                       truncation_psi=truncation_psi, batch_size=batch_size, mask=mask, progress=progress)[0]
 
 
 def monotonic_fraction(sweep: EditSweep, attribute: str, tolerance: float = 0.0) -> float:

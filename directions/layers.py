@@ -80,32 +80,29 @@ def choose_layers(
         >>> choice = choose_layers(G, age, make_classifier("synthfaces-labeler"))  # doctest: +SKIP
         >>> age = dataclasses.replace(age, layers=choice.layers)  # doctest: +SKIP
     """
-    from directions.evaluation import edit_sweep
+    from directions.evaluation import SweepSetting, edit_sweeps, monotonic_fraction
 
     if not 0 < keep <= 1:
         raise ValueError(f"keep must be in (0, 1], got {keep}")
-    target, outside = np.zeros(G.num_ws), np.zeros(G.num_ws)
-    for start in range(G.num_ws):
-        sweep = edit_sweep(G, direction.vector, classifier, n=n, alphas=(0.0, alpha), scale=direction.projection_std,
-                           layers=(start, G.num_ws), seed=seed, truncation_psi=truncation_psi, progress=progress)
-        scores = sweep.scores.get(direction.attribute)
-        if scores is None:
-            raise ValueError(f"the classifier gives no {direction.attribute!r} score; it gives {sorted(sweep.scores)}")
-        target[start] = float(np.mean(scores[1] - scores[0]))  # [N] changes, averaged
-        outside[start] = float(sweep.outside_change[1].mean())
+    faces = dict(n=n, seed=seed, truncation_psi=truncation_psi, progress=progress)
+    sweeps = edit_sweeps(G, direction.vector, classifier, [SweepSetting((0.0, alpha), direction.projection_std,
+                                                                        (start, G.num_ws))
+                                                           for start in range(G.num_ws)], **faces)
+    if direction.attribute not in sweeps[0].scores:
+        raise ValueError(f"the classifier gives no {direction.attribute!r} score; it gives {sorted(sweeps[0].scores)}")
+    target = np.array([float(np.mean(sweep.scores[direction.attribute][1] - sweep.scores[direction.attribute][0]))
+                       for sweep in sweeps])  # [num_ws] mean change when editing rows s..
+    outside = np.array([float(sweep.outside_change[1].mean()) for sweep in sweeps])  # [num_ws]
     if target[0] <= 0:
         raise ValueError(f"editing every row does not raise {direction.attribute} by the classifier "
                          f"({target[0]:+.4f}); the direction or the classifier is wrong for this generator")
     candidates = [s for s in range(G.num_ws) if target[s] >= keep * target[0]]
     if steady_alphas is None:
         return LayerChoice(layers=(candidates[-1], G.num_ws), target_change=target, outside_change=outside, keep=keep)
-    from directions.evaluation import monotonic_fraction
-
+    settings = [SweepSetting(steady_alphas, direction.projection_std * _gain(target, start), (start, G.num_ws))
+                for start in candidates]  # strength-matched units
     steadiness = np.full(G.num_ws, np.nan)
-    for start in candidates:
-        unit = direction.projection_std * _gain(target, start)  # strength-matched
-        sweep = edit_sweep(G, direction.vector, classifier, n=n, alphas=steady_alphas, scale=unit,
-                           layers=(start, G.num_ws), seed=seed, truncation_psi=truncation_psi, progress=progress)
+    for start, sweep in zip(candidates, edit_sweeps(G, direction.vector, classifier, settings, **faces)):
         steadiness[start] = monotonic_fraction(sweep, direction.attribute)
     best = max(candidates, key=lambda s: (steadiness[s], s))
     return LayerChoice(layers=(best, G.num_ws), target_change=target, outside_change=outside, keep=keep,

@@ -5,7 +5,9 @@ import torch
 from directions.classifiers import CallableClassifier
 from directions.evaluation import (
     EditSweep,
+    SweepSetting,
     edit_sweep,
+    edit_sweeps,
     effect_per_unit,
     entanglement_matrix,
     face_mask,
@@ -25,6 +27,27 @@ def test_sweep_scores_every_face_at_every_strength():
     sweep = edit_sweep(G, d / np.linalg.norm(d), _judge(), n=6, alphas=[-1, 0, 1], batch_size=4, progress=False)
     assert sweep.scores["red"].shape == (3, 6) and sweep.outside_change.shape == (3, 6)
     assert np.all(sweep.outside_change[1] == 0) and np.all(sweep.outside_change[[0, 2]] > 0)
+
+
+def test_several_settings_match_separate_sweeps_and_render_each_unedited_face_once():
+    G = tiny_generator(seed=0)
+    d = np.random.RandomState(0).randn(G.w_dim)
+    d /= np.linalg.norm(d)
+    settings = [SweepSetting((0, 2.0), 1.5, (2, G.num_ws)), SweepSetting((-1, 0, 1), 1.0, None)]
+    renders = []
+    synthesis = G.synthesis.forward
+    G.synthesis.forward = lambda ws, **kw: renders.append(len(ws)) or synthesis(ws, **kw)
+    try:
+        together = edit_sweeps(G, d, _judge(), settings, n=5, batch_size=3, progress=False)
+    finally:
+        del G.synthesis.forward
+    assert sum(renders) == 5 * (1 + 1 + 2)  # unedited once, then each nonzero strength
+    for setting, sweep in zip(settings, together):
+        alone = edit_sweep(G, d, _judge(), n=5, alphas=setting.alphas, scale=setting.scale, layers=setting.layers,
+                           batch_size=3, progress=False)
+        np.testing.assert_array_equal(sweep.outside_change, alone.outside_change)
+        for name in alone.scores:
+            np.testing.assert_array_equal(sweep.scores[name], alone.scores[name])
 
 
 def test_zero_direction_changes_nothing():
