@@ -12,7 +12,10 @@ the same request, whose held-out pairs are the teacher's images):
   renders of the procedural world (the GAN never made them), against the teacher's change on GAN
   samples (``B`` vs ``A`` of the held-out pairs), and the ratio of the two; plus the judged change of
   every other attribute, and the filter's own change on the teacher's inputs (which separates a weak
-  filter from a gap between GAN samples and renders).
+  filter from a gap between GAN samples and renders);
+* fit — with ``--train-pairs N``, the PSNR on the dataset's first N pairs, which the filter trained on (for a
+  filter trained on anchored pairs these are the teacher's pairs of the same seeds, not its training images):
+  far above the held-out PSNR means more pairs would help; close to it, a larger or longer-trained network.
 
     python benchmarks/distill_synthfaces.py --filter older=runs/older/checkpoints/...,data/older \
         --json benchmarks/results/distill_synthfaces-64.json --images docs/images
@@ -44,6 +47,8 @@ def main() -> int:
     parser.add_argument("--judge", default="synthfaces-judge")
     parser.add_argument("--held-out", type=int, default=64)
     parser.add_argument("--renders", type=int, default=256, help="fresh renders for generalisation")
+    parser.add_argument("--train-pairs", type=int, default=0,
+                        help="also measure PSNR on the first N pairs (trained on); 0 = skip")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--images", type=Path, default=None)
     args = parser.parse_args()
@@ -89,6 +94,11 @@ def main() -> int:
                    ratio=student[attribute] / teacher[attribute] if teacher[attribute] else float("nan"),
                    other_changes_teacher={k: v for k, v in teacher.items() if k != attribute},
                    other_changes_filter={k: v for k, v in student.items() if k != attribute})
+        if args.train_pairs:
+            seen_a, seen_b = ((x[:args.train_pairs].float() - 128) / 127.5 for x in (A, B))
+            seen = torch.cat([flt.apply_tensor(seen_a[i:i + 32]) for i in range(0, len(seen_a), 32)])
+            row.update(train_pairs=len(seen_a), psnr_train_pairs=float(psnr(seen, seen_b).mean()))
+            print(f"{name}: PSNR {row['psnr_train_pairs']:.2f} dB on {len(seen_a)} pairs it trained on")
         rows.append(row)
         print(f"{name}: PSNR {row['psnr']:.2f} dB (unfiltered input {row['psnr_unfiltered']:.2f} dB), SSIM "
               f"{row['ssim']:.3f} vs teacher on {len(a)} held-out pairs; "
