@@ -124,6 +124,8 @@ class FilterTrainer:
         device: Union[str, torch.device, None] = None,
         progress: bool = True,
         perceptual=None,  # LPIPS-like distance (a, b) -> [N]; None = look in the model cache
+        init_from: Union[str, Path, None] = None,  # a filter folder whose weights start a *new* run (fine-tuning,
+        # e.g. with other losses); its architecture must match the config's. None = random initialisation
     ):
         from faceedit.training.checkpoint import TrainingState, latest_checkpoint, load_checkpoint
         from faceedit.utils.device import resolve_device
@@ -172,6 +174,10 @@ class FilterTrainer:
         self.perceptual = perceptual
         self.state = TrainingState(step=0, nimg=0, train_seconds=0.0, config=config.to_dict())
         checkpoint = latest_checkpoint(self.run_dir)
+        self.init_from = saved_run.get("init_from")
+        if checkpoint is None:  # a fresh run, or one stopped before its first checkpoint
+            source = init_from if init_from is not None else (self.init_from or {}).get("path")
+            self.init_from = self._load_initial_weights(source) if source is not None else None
         if checkpoint is not None:
             self.state = load_checkpoint(checkpoint, {"G": self.G, "D": self.D}, {"G": self.opt_G, "D": self.opt_D})
             self.state.config = config.to_dict()
@@ -183,7 +189,26 @@ class FilterTrainer:
 
             self.run_dir.mkdir(parents=True, exist_ok=True)
             atomic_write_text(saved, json.dumps({"config": config.to_dict(), "dataset": str(dataset),
-                                                 "dataset_header": self.header}, indent=2) + "\n")
+                                                 "dataset_header": self.header, "init_from": self.init_from},
+                                                indent=2) + "\n")
+
+    def _load_initial_weights(self, folder: Union[str, Path]) -> Dict[str, Any]:
+        """Copy a saved filter's weights into G; returns what the run records about them."""
+        from faceedit.utils.files import weights_fingerprint
+
+        start = Filter.load(folder, device=self.device)  # a folder, or a bundled filter's name
+        if start.architecture != self.config.architecture():
+            raise ValueError(f"{folder} is a {start.architecture} filter; this run builds "
+                             f"{self.config.architecture()}. Pass the same --ngf/--n-downsampling/--n-blocks/"
+                             f"--generator to fine-tune it")
+        self.G.load_state_dict(start.network.state_dict(), strict=True)
+        return {"path": str(folder), "weights_fingerprint": weights_fingerprint(start.network),
+                "training_steps": start.metadata.get("training_steps")}
+
+    @property
+    def uses_discriminator(self) -> bool:
+        """Whether any generator loss needs D (else D is neither run nor trained: L1 and perceptual only)."""
+        return bool(self.config.lambda_gan or self.config.lambda_fm)
 
     # ------------------------------------------------------------------ one step
 
@@ -223,26 +248,32 @@ class FilterTrainer:
             group["lr"] = lr
         n = len(a)
         autocast = torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda" else nullcontext()
+        stats: Dict[str, float] = {}
         with autocast:
             fake = self.G_train(a)  # [B, 3, R, R]
-            # D: filtered pairs down, real pairs up; one forward (DDP syncs once per backward).
-            pairs = torch.cat([torch.cat([a, fake.detach()], dim=1), torch.cat([a, b], dim=1)])  # [2B, 6, R, R]
-            d_out = self.D_train(pairs)
-            d_fake = [[t[:n] for t in scale] for scale in d_out]
-            d_real = [[t[n:].detach() for t in scale] for scale in d_out]
-            loss_d = 0.5 * (lsgan_loss(d_fake, False) + lsgan_loss([[t[n:] for t in s] for s in d_out], True))
-        self.opt_D.zero_grad(set_to_none=True)
-        loss_d.backward()
-        self.opt_D.step()
+        if self.uses_discriminator:
+            with autocast:
+                # D: filtered pairs down, real pairs up; one forward (DDP syncs once per backward).
+                pairs = torch.cat([torch.cat([a, fake.detach()], dim=1), torch.cat([a, b], dim=1)])  # [2B, 6, R, R]
+                d_out = self.D_train(pairs)
+                d_fake = [[t[:n] for t in scale] for scale in d_out]
+                d_real = [[t[n:].detach() for t in scale] for scale in d_out]
+                loss_d = 0.5 * (lsgan_loss(d_fake, False) + lsgan_loss([[t[n:] for t in s] for s in d_out], True))
+            self.opt_D.zero_grad(set_to_none=True)
+            loss_d.backward()
+            self.opt_D.step()
         with autocast:
-            # G: through the plain D module; D's own gradients from this pass are never used.
-            d_fake = self.D(torch.cat([a, fake], dim=1))
-            loss_gan = lsgan_loss(d_fake, True)
-            loss_fm = feature_matching_loss(d_fake, d_real)
             loss_l1 = F.l1_loss(fake, b)
-            loss_g = cfg.lambda_gan * loss_gan + cfg.lambda_fm * loss_fm + cfg.lambda_l1 * loss_l1
-            stats = {name: float(value.detach()) for name, value in
-                     (("loss_D", loss_d), ("loss_G_gan", loss_gan), ("loss_fm", loss_fm), ("loss_l1", loss_l1))}
+            loss_g = cfg.lambda_l1 * loss_l1
+            stats["loss_l1"] = float(loss_l1.detach())
+            if self.uses_discriminator:
+                # G: through the plain D module; D's own gradients from this pass are never used.
+                d_fake = self.D(torch.cat([a, fake], dim=1))
+                loss_gan = lsgan_loss(d_fake, True)
+                loss_fm = feature_matching_loss(d_fake, d_real)
+                loss_g = loss_g + cfg.lambda_gan * loss_gan + cfg.lambda_fm * loss_fm
+                stats.update({name: float(value.detach()) for name, value in
+                              (("loss_D", loss_d), ("loss_G_gan", loss_gan), ("loss_fm", loss_fm))})
             if self.perceptual is not None and cfg.lambda_lpips:
                 loss_perceptual = self.perceptual(fake.float(), b).mean()
                 loss_g = loss_g + cfg.lambda_lpips * loss_perceptual
@@ -279,7 +310,8 @@ class FilterTrainer:
                 if self.state.step % cfg.log_every == 0:
                     self._log(pending)
                     pending = {}
-                    bar.set_postfix(L1=f"{stats['loss_l1']:.4f}", D=f"{stats['loss_D']:.3f}")
+                    bar.set_postfix({"L1": f"{stats['loss_l1']:.4f}",
+                                     **({"D": f"{stats['loss_D']:.3f}"} if "loss_D" in stats else {})})
                 if self.state.step % cfg.sample_every == 0:
                     self.write_samples()
                 if self.state.step % cfg.checkpoint_every == 0:
@@ -298,7 +330,7 @@ class FilterTrainer:
         meta = dict(dataset=self.header.get("spec", {}), teacher=self.header.get("generator_name"),
                     teacher_fingerprint=self.header.get("generator_fingerprint"),
                     training_steps=self.state.step, training_seconds=round(self.state.train_seconds, 1),
-                    training_config=self.config.to_dict(),
+                    training_config=self.config.to_dict(), init_from=self.init_from,
                     perceptual=self.config.perceptual if self.perceptual is not None else "none")
         return Filter(self.G, self.resolution, self.config.architecture(), meta)
 

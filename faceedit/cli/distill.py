@@ -23,6 +23,9 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
     tr.add_argument("--lr-decay-steps", type=int, default=None,
                     help="decay the learning rate linearly to 0 over the last N steps (default 0: constant); a "
                          "finished run takes more steps with a decay: --steps 10000 --lr-decay-steps 2000")
+    tr.add_argument("--init-from", default=None, metavar="FILTER",
+                    help="start a new run from this filter's weights (folder or bundled name; same architecture), "
+                         "e.g. to fine-tune with other losses: --set lambda_gan=0 --set lambda_fm=0")
     tr.add_argument("--batch-size", type=int, default=None)
     tr.add_argument("--ngf", type=int, default=None, help="generator width (default 16)")
     tr.add_argument("--n-downsampling", type=int, default=None,
@@ -89,7 +92,8 @@ def run_train(args: argparse.Namespace) -> int:
         dist.init_process_group("nccl" if use_cuda else "gloo")
         if use_cuda:
             args.device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
-    trainer = FilterTrainer(args.run_dir, args.data, config, device=args.device, progress=not args.no_progress)
+    trainer = FilterTrainer(args.run_dir, args.data, config, device=args.device, progress=not args.no_progress,
+                            init_from=args.init_from)
     flt = trainer.train(max_minutes=args.max_minutes)
     if trainer.state.step < config.steps:
         print(f"faceedit distill train: stopped at step {trainer.state.step} of {config.steps}; run the same "

@@ -221,3 +221,40 @@ def test_cli_takes_the_decay(dataset, tmp_path):
     assert main([*args, "--steps", "4", "--lr-decay-steps", "2"]) == 0
     config = json.loads((tmp_path / "run" / "run.json").read_text())["config"]
     assert config["steps"] == 4 and config["lr_decay_steps"] == 2
+
+
+def test_a_new_run_starts_from_a_filters_weights(dataset, tmp_path):
+    import dataclasses
+    import json
+
+    first = FilterTrainer(tmp_path / "first", dataset, SMALL, device="cpu", progress=False)
+    first.train()
+    first.filter().save_pretrained(tmp_path / "start")
+    config = dataclasses.replace(SMALL, lambda_gan=0.0, lambda_fm=0.0, steps=2)
+    tuned = FilterTrainer(tmp_path / "tuned", dataset, config, device="cpu", progress=False, init_from=tmp_path / "start")
+    for key, value in first.G.state_dict().items():
+        assert torch.equal(value, tuned.G.state_dict()[key]), key  # step 0 holds the filter's weights
+    again = FilterTrainer(tmp_path / "tuned", dataset, None, device="cpu", progress=False)  # before a checkpoint
+    assert all(torch.equal(v, again.G.state_dict()[k]) for k, v in first.G.state_dict().items())
+    flt = tuned.train()
+    recorded = json.loads((tmp_path / "tuned" / "run.json").read_text())["init_from"]
+    assert recorded["path"] == str(tmp_path / "start") and recorded["training_steps"] == 6
+    assert flt.metadata["init_from"] == recorded
+    with pytest.raises(ValueError, match="fine-tune it"):
+        FilterTrainer(tmp_path / "wider", dataset, dataclasses.replace(SMALL, ngf=8), device="cpu", progress=False,
+                      init_from=tmp_path / "start")
+
+
+def test_without_adversarial_terms_the_discriminator_is_neither_run_nor_trained(dataset, tmp_path):
+    import dataclasses
+    import json
+
+    config = dataclasses.replace(SMALL, lambda_gan=0.0, lambda_fm=0.0, steps=2)
+    trainer = FilterTrainer(tmp_path / "run", dataset, config, device="cpu", progress=False)
+    assert not trainer.uses_discriminator
+    start = _weights(trainer.D)
+    trainer.train()
+    assert all(torch.equal(start[k], v) for k, v in trainer.D.state_dict().items())
+    rows = [json.loads(line) for line in (tmp_path / "run" / "stats.jsonl").read_text().splitlines()]
+    assert "loss_D" not in rows[-1] and "loss_l1" in rows[-1]
+    assert FilterTrainer(tmp_path / "gan", dataset, SMALL, device="cpu", progress=False).uses_discriminator
