@@ -14,7 +14,10 @@
 #   bash benchmarks/filters_synthfaces.sh [SEEDS] [STEPS] [NAMES...]
 #
 # STEPS (training steps of 8 pairs) defaults per filter: 4,000 for the age filters, 8,000 for the gender filters,
-# whose larger change keeps improving (24.20 / 25.85 dB at 8,000 against 23.58 / 24.88 dB at 4,000).
+# whose larger change keeps improving (24.20 / 25.85 dB at 8,000 against 23.58 / 24.88 dB at 4,000). The gender
+# filters then take TUNE=2,000 more steps, started from those weights, with L1 and the perceptual term only (no
+# discriminator) and the learning rate decaying to 0: the adversarial terms' speckles go, and held-out PSNR rises
+# a little (BENCHMARKS.md).
 #
 # MEASURE=no skips the measurement (to train filters in parallel lanes and measure them together afterwards).
 set -euo pipefail
@@ -28,6 +31,7 @@ declare -A DIRECTION=([older]=age-orth-gender-glasses [younger]=age-orth-gender-
                       [feminine]=gender-orth-age-skin_tone-background [masculine]=gender-orth-age-skin_tone-background)
 declare -A ALPHA=([older]=1.5,3 [younger]=-3,-1.5 [feminine]=-3,-1.5 [masculine]=1.5,3)
 declare -A DEFAULT_STEPS=([older]=4000 [younger]=4000 [feminine]=8000 [masculine]=8000)
+declare -A TUNE=([older]=0 [younger]=0 [feminine]=2000 [masculine]=2000)
 declare -A OTHER=([older]=gender=0.15 [younger]=gender=0.15 [feminine]=age=0.15 [masculine]=age=0.15)
 # Age lives in W+ rows 3-9 (8x8 and finer): editing only those keeps the background and pose (pixels outside
 # the face change 4x less) for 90 % of the judged age change. Gender needs the coarse rows (hair length, jaw).
@@ -52,9 +56,18 @@ for NAME in $NAMES; do
         RUN=$RUN-anchored-$USE-$ENCODER
         faceedit dataset make "${ARGS[@]}" --anchor "$USE" --out "$DATA"
     fi
+    NET=(--ngf 16 --n-downsampling 3 --perceptual synthfaces-labeler --dtype float16 --no-progress)
+    OUT=distill/assets/synthfaces-64/$NAME
+    if [ "${TUNE[$NAME]}" -gt 0 ]; then
+        OUT=runs/filter-out/$NAME-$GENERATOR  # the adversarial stage; the tuned filter is the bundled one
+    fi
     faceedit distill train --data "$DATA" --run-dir "$RUN" --steps "${STEPS:-${DEFAULT_STEPS[$NAME]}}" \
-        --ngf 16 --n-downsampling 3 --perceptual synthfaces-labeler --out "distill/assets/synthfaces-64/$NAME" \
-        --dtype float16 --no-progress
+        --out "$OUT" "${NET[@]}"
+    if [ "${TUNE[$NAME]}" -gt 0 ]; then
+        faceedit distill train --data "$DATA" --run-dir "$RUN-l1tune" --init-from "$OUT" --steps "${TUNE[$NAME]}" \
+            --lr-decay-steps "${TUNE[$NAME]}" --set lambda_gan=0 --set lambda_fm=0 \
+            --out "distill/assets/synthfaces-64/$NAME" "${NET[@]}"
+    fi
     SPECS+=(--filter "$NAME=distill/assets/synthfaces-64/$NAME,$PLAIN")
 done
 [ "${MEASURE:-yes}" = no ] && exit 0
