@@ -264,16 +264,17 @@ class FilterTrainer:
             self.opt_D.step()
         with autocast:
             loss_l1 = F.l1_loss(fake, b)
-            loss_g = cfg.lambda_l1 * loss_l1
             stats["loss_l1"] = float(loss_l1.detach())
             if self.uses_discriminator:
                 # G: through the plain D module; D's own gradients from this pass are never used.
                 d_fake = self.D(torch.cat([a, fake], dim=1))
                 loss_gan = lsgan_loss(d_fake, True)
                 loss_fm = feature_matching_loss(d_fake, d_real)
-                loss_g = loss_g + cfg.lambda_gan * loss_gan + cfg.lambda_fm * loss_fm
+                loss_g = cfg.lambda_gan * loss_gan + cfg.lambda_fm * loss_fm + cfg.lambda_l1 * loss_l1
                 stats.update({name: float(value.detach()) for name, value in
                               (("loss_D", loss_d), ("loss_G_gan", loss_gan), ("loss_fm", loss_fm))})
+            else:
+                loss_g = cfg.lambda_l1 * loss_l1
             if self.perceptual is not None and cfg.lambda_lpips:
                 loss_perceptual = self.perceptual(fake.float(), b).mean()
                 loss_g = loss_g + cfg.lambda_lpips * loss_perceptual
