@@ -231,7 +231,8 @@ def test_a_new_run_starts_from_a_filters_weights(dataset, tmp_path):
     first.train()
     first.filter().save_pretrained(tmp_path / "start")
     config = dataclasses.replace(SMALL, lambda_gan=0.0, lambda_fm=0.0, steps=2)
-    tuned = FilterTrainer(tmp_path / "tuned", dataset, config, device="cpu", progress=False, init_from=tmp_path / "start")
+    tuned = FilterTrainer(tmp_path / "tuned", dataset, config, device="cpu", progress=False,
+                          init_from=tmp_path / "start")
     for key, value in first.G.state_dict().items():
         assert torch.equal(value, tuned.G.state_dict()[key]), key  # step 0 holds the filter's weights
     again = FilterTrainer(tmp_path / "tuned", dataset, None, device="cpu", progress=False)  # before a checkpoint
