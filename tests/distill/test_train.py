@@ -175,23 +175,6 @@ def test_learning_rate_decays_linearly_over_the_last_steps_and_is_applied(datase
     assert {constant.learning_rate(s) for s in range(7)} == {SMALL.lr}
 
 
-def test_without_the_adversarial_term_the_generator_ignores_the_discriminator_output(dataset, tmp_path):
-    import dataclasses
-
-    config = dataclasses.replace(SMALL, lambda_gan=0.0, lambda_fm=0.0)
-    runs = []
-    for name, ndf in (("a", 4), ("b", 8)):  # two different discriminators
-        trainer = FilterTrainer(tmp_path / name, dataset, dataclasses.replace(config, ndf=ndf), device="cpu",
-                                progress=False)
-        trainer.train(max_steps=2)
-        runs.append(trainer.G.state_dict())
-    for key in runs[0]:
-        assert torch.equal(runs[0][key], runs[1][key]), key  # L1 alone: the discriminator cannot matter
-    mixed = FilterTrainer(tmp_path / "m", dataset, dataclasses.replace(SMALL, ndf=8), device="cpu", progress=False)
-    mixed.train(max_steps=2)
-    assert any(not torch.equal(runs[1][k], v) for k, v in mixed.G.state_dict().items())
-
-
 def test_a_finished_run_takes_more_steps_with_a_decay_exactly_as_if_started_with_it(dataset, tmp_path):
     import dataclasses
 
@@ -251,11 +234,21 @@ def test_without_adversarial_terms_the_discriminator_is_neither_run_nor_trained(
     import json
 
     config = dataclasses.replace(SMALL, lambda_gan=0.0, lambda_fm=0.0, steps=2)
-    trainer = FilterTrainer(tmp_path / "run", dataset, config, device="cpu", progress=False)
-    assert not trainer.uses_discriminator
-    start = _weights(trainer.D)
-    trainer.train()
-    assert all(torch.equal(start[k], v) for k, v in trainer.D.state_dict().items())
-    rows = [json.loads(line) for line in (tmp_path / "run" / "stats.jsonl").read_text().splitlines()]
+    generators = []
+    for name, ndf in (("a", 4), ("b", 8)):  # two different discriminators
+        trainer = FilterTrainer(tmp_path / name, dataset, dataclasses.replace(config, ndf=ndf), device="cpu",
+                                progress=False)
+        assert not trainer.uses_discriminator
+        start = _weights(trainer.D)
+        trainer.train()
+        assert all(torch.equal(start[k], v) for k, v in trainer.D.state_dict().items())
+        generators.append(trainer.G.state_dict())
+    for key in generators[0]:
+        assert torch.equal(generators[0][key], generators[1][key]), key  # L1 alone: D cannot matter
+    rows = [json.loads(line) for line in (tmp_path / "a" / "stats.jsonl").read_text().splitlines()]
     assert "loss_D" not in rows[-1] and "loss_l1" in rows[-1]
-    assert FilterTrainer(tmp_path / "gan", dataset, SMALL, device="cpu", progress=False).uses_discriminator
+    mixed = FilterTrainer(tmp_path / "gan", dataset, dataclasses.replace(SMALL, ndf=8, steps=2), device="cpu",
+                          progress=False)
+    assert mixed.uses_discriminator
+    mixed.train()
+    assert any(not torch.equal(generators[1][k], v) for k, v in mixed.G.state_dict().items())
