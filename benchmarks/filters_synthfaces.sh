@@ -19,6 +19,10 @@
 # discriminator) and the learning rate decaying to 0: the adversarial terms' speckles go, and held-out PSNR rises
 # a little (BENCHMARKS.md).
 #
+# INIT=DIR fine-tunes each filter from DIR/NAME instead (after a new generator export, from the filters distilled
+# from the previous one): STEPS (default 2,000) steps on the new teacher's pairs, L1 and the perceptual term only,
+# the learning rate decaying to 0, like the gender filters' tuning stage.
+#
 # MEASURE=no skips the measurement (to train filters in parallel lanes and measure them together afterwards).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,6 +62,13 @@ for NAME in $NAMES; do
     fi
     NET=(--ngf 16 --n-downsampling 3 --perceptual synthfaces-labeler --dtype float16 --no-progress)
     OUT=distill/assets/synthfaces-64/$NAME
+    if [ -n "${INIT:-}" ]; then
+        FINE=${STEPS:-2000}
+        faceedit distill train --data "$DATA" --run-dir "$RUN-init-$(basename "$INIT")" --init-from "$INIT/$NAME" \
+            --steps "$FINE" --lr-decay-steps "$FINE" --set lambda_gan=0 --set lambda_fm=0 --out "$OUT" "${NET[@]}"
+        SPECS+=(--filter "$NAME=$OUT,$PLAIN")
+        continue
+    fi
     if [ "${TUNE[$NAME]}" -gt 0 ]; then
         OUT=runs/filter-out/$NAME-$GENERATOR  # the adversarial stage; the tuned filter is the bundled one
     fi
