@@ -3,7 +3,7 @@
 # inversion method (benchmarks/inversion_synthfaces.py). The encoder is tied to the generator's weights, so
 # this runs again after every export (benchmarks/refresh_synthfaces.sh calls it). The run folder is named
 # after the generator's fingerprint: an interrupted run of this script resumes, a new export starts afresh.
-# About 40 minutes on 2 CPU cores (training ~23, the inversion benchmark ~16).
+# About 50 minutes on 2 CPU cores (training ~23, the inversion benchmark 16-28: 28 on the 750 kimg bundle).
 #
 # The encoder reduces its last features to 32 channels before the dense layers (--head-channels 32): 2.8 M
 # parameters, 5.4 MB in float16 instead of 8.9, which keeps everything bundled under about 30 MB.

@@ -3,8 +3,8 @@
 # the quality report, the progress pictures, the training record, the bundled directions (refitted, judged
 # and replaced, since they are tied to the generator's weights) and the latent encoder (retrained and
 # re-measured: benchmarks/encoder_synthfaces.sh). The directions and the encoder do not depend on each other:
-# they run side by side, one thread each. About 80 minutes on 2 CPU cores (2026-11-22: directions 28 min beside
-# the encoder's 50 min of training, then the inversion benchmark, 16 min); run again after an interruption, the long
+# they run side by side, one thread each. About 85 minutes on 2 CPU cores (2026-11-22: directions 29 min beside
+# the encoder's 50 min of training, then the inversion benchmark, 28 min); run again after an interruption, the long
 # steps (sampling, encoder) resume.
 #
 # The distilled filters are image-to-image networks that keep working with a new export: they are re-made only
