@@ -61,6 +61,8 @@ class FilterTrainingConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     batch_size: int = 8  # pairs per step, over all ranks
+    bf16_on_cpu: bool = False  # bfloat16 autocast on CPUs too (CUDA always uses it): 1.5-1.75x faster steps where
+    # the CPU has bfloat16 instructions (AVX512-BF16, AMX; BENCHMARKS.md), much slower where it has not
     steps: int = 4000  # optimisation steps in total
     seed: int = 0
     checkpoint_every: int = 500
@@ -247,7 +249,9 @@ class FilterTrainer:
         for group in (*self.opt_G.param_groups, *self.opt_D.param_groups):
             group["lr"] = lr
         n = len(a)
-        autocast = torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda" else nullcontext()
+        autocast = nullcontext()
+        if self.device.type == "cuda" or (self.device.type == "cpu" and cfg.bf16_on_cpu):
+            autocast = torch.autocast(self.device.type, dtype=torch.bfloat16)
         stats: Dict[str, float] = {}
         with autocast:
             fake = self.G_train(a)  # [B, 3, R, R]

@@ -252,3 +252,44 @@ def test_without_adversarial_terms_the_discriminator_is_neither_run_nor_trained(
     assert mixed.uses_discriminator
     mixed.train()
     assert any(not torch.equal(generators[1][k], v) for k, v in mixed.G.state_dict().items())
+
+
+def _first_conv(module):
+    return next(m for m in module.modules() if isinstance(m, torch.nn.Conv2d))
+
+
+def test_bf16_on_cpu_runs_the_networks_in_bfloat16_and_resumes_exactly(dataset, tmp_path):
+    import dataclasses
+
+    config = dataclasses.replace(SMALL, bf16_on_cpu=True)
+    full = FilterTrainer(tmp_path / "full", dataset, config, device="cpu", progress=False)
+    dtypes = []
+    _first_conv(full.G).register_forward_hook(lambda module, inputs, output: dtypes.append(output.dtype))
+    full.train()
+    assert torch.bfloat16 in dtypes  # training steps (samples and checkpoints' filters run in float32)
+    part = FilterTrainer(tmp_path / "part", dataset, config, device="cpu", progress=False)
+    part.train(max_steps=3)
+    resumed = FilterTrainer(tmp_path / "part", dataset, None, device="cpu", progress=False)
+    assert resumed.config.bf16_on_cpu
+    resumed.train()
+    for key, value in full.G.state_dict().items():
+        assert value.dtype == torch.float32  # autocast: the weights stay float32
+        assert torch.equal(value, resumed.G.state_dict()[key]), key
+    plain = FilterTrainer(tmp_path / "plain", dataset, SMALL, device="cpu", progress=False)
+    plain_dtypes = []
+    _first_conv(plain.G).register_forward_hook(lambda module, inputs, output: plain_dtypes.append(output.dtype))
+    plain.train()
+    assert set(plain_dtypes) == {torch.float32}
+    assert any(not torch.equal(v, plain.G.state_dict()[k]) for k, v in full.G.state_dict().items())
+
+
+def test_cli_takes_bf16_on_cpu(dataset, tmp_path):
+    import json
+
+    from faceedit.cli.main import main
+
+    assert main(["distill", "train", "--data", str(dataset), "--run-dir", str(tmp_path / "run"), "--no-progress",
+                 "--device", "cpu", "--ngf", "4", "--n-downsampling", "2", "--n-blocks", "1", "--batch-size", "4",
+                 "--held-out", "4", "--perceptual", "none", "--set", "ndf=4", "--set", "n_layers_d=2",
+                 "--steps", "1", "--bf16-on-cpu"]) == 0
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["config"]["bf16_on_cpu"] is True
