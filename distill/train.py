@@ -33,6 +33,7 @@ from distill.networks import MultiscaleDiscriminator, build_generator, feature_m
 __all__ = ["FilterTrainingConfig", "FilterTrainer", "load_pairs"]
 
 RUN_CONFIG = "run.json"
+FILTER_PRECISIONS = ("auto", "fp32", "bf16")
 
 
 @dataclass(frozen=True)
@@ -61,14 +62,19 @@ class FilterTrainingConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     batch_size: int = 8  # pairs per step, over all ranks
-    bf16_on_cpu: bool = False  # bfloat16 autocast on CPUs too (CUDA always uses it): 1.5-1.75x faster steps where
-    # the CPU has bfloat16 instructions (AVX512-BF16, AMX; BENCHMARKS.md), much slower where it has not
+    precision: str = "auto"  # 'auto': bfloat16 autocast on CUDA, float32 on CPUs; 'bf16': bfloat16 autocast on
+    # any device (on CPUs with bfloat16 instructions, AVX512-BF16 or AMX, 1.5-1.75x faster steps: BENCHMARKS.md;
+    # much slower on CPUs without them); 'fp32': none. Weights, optimiser state and saved filters stay float32
     steps: int = 4000  # optimisation steps in total
     seed: int = 0
     checkpoint_every: int = 500
     sample_every: int = 500
     log_every: int = 20
     held_out: int = 64  # last pairs of the dataset kept out of training (for samples and evaluation)
+
+    def __post_init__(self) -> None:
+        if self.precision not in FILTER_PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(FILTER_PRECISIONS)}, got {self.precision!r}")
 
     def architecture(self) -> Dict[str, Any]:
         if self.generator == "local":
@@ -140,11 +146,13 @@ class FilterTrainer:
         saved_config = FilterTrainingConfig.from_saved(saved_run["config"]) if saved_run else None
         config = config or saved_config or FilterTrainingConfig()
         if saved_config is not None:
-            schedule = ("steps", "lr_decay_steps")  # checked below, once the checkpoint's step is known
-            if {k: v for k, v in saved_config.to_dict().items() if k not in schedule} != {
-                    k: v for k, v in config.to_dict().items() if k not in schedule}:
+            # the schedule is checked below, once the checkpoint's step is known; the precision only rounds
+            free = ("steps", "lr_decay_steps", "precision")
+            if {k: v for k, v in saved_config.to_dict().items() if k not in free} != {
+                    k: v for k, v in config.to_dict().items() if k not in free}:
                 raise ValueError(f"{self.run_dir} was started with another configuration; use a new folder (only "
-                                 f"the number of steps and the learning-rate decay may change on resume)")
+                                 f"the number of steps, the learning-rate decay and the precision may change on "
+                                 f"resume)")
         if config.batch_size % self.world:
             raise ValueError(f"batch_size {config.batch_size} must be divisible by the number of processes "
                              f"({self.world})")
@@ -250,7 +258,7 @@ class FilterTrainer:
             group["lr"] = lr
         n = len(a)
         autocast = nullcontext()
-        if self.device.type == "cuda" or (self.device.type == "cpu" and cfg.bf16_on_cpu):
+        if cfg.precision == "bf16" or (cfg.precision == "auto" and self.device.type == "cuda"):
             autocast = torch.autocast(self.device.type, dtype=torch.bfloat16)
         stats: Dict[str, float] = {}
         with autocast:

@@ -33,9 +33,9 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
     tr.add_argument("--n-blocks", type=int, default=None, help="residual blocks (default 6)")
     tr.add_argument("--generator", choices=["global", "local"], default=None)
     tr.add_argument("--seed", type=int, default=None)
-    tr.add_argument("--bf16-on-cpu", action="store_true", default=None,
-                    help="bfloat16 autocast on CPUs too: 1.5-1.75x faster where the CPU has bfloat16 instructions "
-                         "(AVX512-BF16, AMX), much slower where it has not (CUDA always uses it)")
+    tr.add_argument("--precision", choices=["auto", "fp32", "bf16"], default=None,
+                    help="bfloat16 autocast: 'auto' (default) on CUDA only; 'bf16' on CPUs too, 1.5-1.75x faster "
+                         "where the CPU has bfloat16 instructions (AVX512-BF16, AMX), much slower where it has not")
     tr.add_argument("--held-out", type=int, default=None, help="last pairs kept out of training (default 64)")
     tr.add_argument("--perceptual", default=None,
                     help="perceptual loss: 'lpips' (default; VGG16 LPIPS when fetched, else none), 'none', or an "
@@ -72,6 +72,7 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
 def run_train(args: argparse.Namespace) -> int:
     import json
     import os
+    import signal
 
     from distill.train import RUN_CONFIG, FilterTrainer, FilterTrainingConfig
     from faceedit.cli.train import parse_overrides
@@ -84,10 +85,11 @@ def run_train(args: argparse.Namespace) -> int:
                                           batch_size=args.batch_size, ngf=args.ngf,
                                           n_downsampling=args.n_downsampling, n_blocks=args.n_blocks,
                                           generator=args.generator, seed=args.seed, held_out=args.held_out,
-                                          bf16_on_cpu=args.bf16_on_cpu,
+                                          precision=args.precision,
                                           perceptual=args.perceptual).items()
                     if v is not None})
     config = FilterTrainingConfig(**{**base.to_dict(), **changes})
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a plain `kill` saves a checkpoint like Ctrl-C
     if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1:  # launched by torchrun
         import torch
         import torch.distributed as dist

@@ -65,6 +65,13 @@ def test_configuration_guard(dataset, tmp_path):
                       progress=False)
     with pytest.raises(ValueError, match="held_out"):
         FilterTrainer(tmp_path / "x", dataset, FilterTrainingConfig(held_out=100), device="cpu", progress=False)
+    import dataclasses
+
+    bf16 = FilterTrainer(tmp_path / "run", dataset, dataclasses.replace(SMALL, precision="bf16"), device="cpu",
+                         progress=False)  # the precision may change on resume (a run moved to another machine)
+    assert bf16.state.step == 1 and bf16.config.precision == "bf16"
+    with pytest.raises(ValueError, match="precision must be one of auto, fp32, bf16"):
+        FilterTrainingConfig(precision="fp16")
     import shutil
 
     moved = shutil.copytree(dataset, tmp_path / "moved")
@@ -258,10 +265,10 @@ def _first_conv(module):
     return next(m for m in module.modules() if isinstance(m, torch.nn.Conv2d))
 
 
-def test_bf16_on_cpu_runs_the_networks_in_bfloat16_and_resumes_exactly(dataset, tmp_path):
+def test_bf16_precision_on_cpu_runs_the_networks_in_bfloat16_and_resumes_exactly(dataset, tmp_path):
     import dataclasses
 
-    config = dataclasses.replace(SMALL, bf16_on_cpu=True)
+    config = dataclasses.replace(SMALL, precision="bf16")
     full = FilterTrainer(tmp_path / "full", dataset, config, device="cpu", progress=False)
     dtypes = []
     _first_conv(full.G).register_forward_hook(lambda module, inputs, output: dtypes.append(output.dtype))
@@ -270,7 +277,7 @@ def test_bf16_on_cpu_runs_the_networks_in_bfloat16_and_resumes_exactly(dataset, 
     part = FilterTrainer(tmp_path / "part", dataset, config, device="cpu", progress=False)
     part.train(max_steps=3)
     resumed = FilterTrainer(tmp_path / "part", dataset, None, device="cpu", progress=False)
-    assert resumed.config.bf16_on_cpu
+    assert resumed.config.precision == "bf16"
     resumed.train()
     for key, value in full.G.state_dict().items():
         assert value.dtype == torch.float32  # autocast: the weights stay float32
@@ -283,7 +290,7 @@ def test_bf16_on_cpu_runs_the_networks_in_bfloat16_and_resumes_exactly(dataset, 
     assert any(not torch.equal(v, plain.G.state_dict()[k]) for k, v in full.G.state_dict().items())
 
 
-def test_cli_takes_bf16_on_cpu(dataset, tmp_path):
+def test_cli_takes_the_precision(dataset, tmp_path):
     import json
 
     from faceedit.cli.main import main
@@ -291,5 +298,29 @@ def test_cli_takes_bf16_on_cpu(dataset, tmp_path):
     assert main(["distill", "train", "--data", str(dataset), "--run-dir", str(tmp_path / "run"), "--no-progress",
                  "--device", "cpu", "--ngf", "4", "--n-downsampling", "2", "--n-blocks", "1", "--batch-size", "4",
                  "--held-out", "4", "--perceptual", "none", "--set", "ndf=4", "--set", "n_layers_d=2",
-                 "--steps", "1", "--bf16-on-cpu"]) == 0
-    assert json.loads((tmp_path / "run" / "run.json").read_text())["config"]["bf16_on_cpu"] is True
+                 "--steps", "1", "--precision", "bf16"]) == 0
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["config"]["precision"] == "bf16"
+
+
+def test_cli_saves_a_checkpoint_when_killed(dataset, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    run = tmp_path / "run"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "faceedit.cli.main", "distill", "train", "--data", str(dataset), "--run-dir",
+         str(run), "--no-progress", "--device", "cpu", "--ngf", "4", "--n-downsampling", "2", "--n-blocks", "1",
+         "--batch-size", "4", "--held-out", "4", "--perceptual", "none", "--set", "ndf=4", "--set", "n_layers_d=2",
+         "--set", "checkpoint_every=100000", "--set", "log_every=1", "--steps", "100000"],
+        env={**os.environ, "OMP_NUM_THREADS": "1"}, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not ((run / "stats.jsonl").is_file() and (run / "stats.jsonl").read_text().count("\n") >= 3):
+        assert process.poll() is None and time.monotonic() < deadline, process.stderr.read()
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 130
+    assert "interrupted" in process.stderr.read()
+    resumed = FilterTrainer(run, dataset, None, device="cpu", progress=False)
+    assert resumed.state.step >= 3  # the steps taken before the kill were kept
