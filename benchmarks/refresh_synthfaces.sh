@@ -8,9 +8,10 @@
 # steps (sampling, encoder) resume.
 #
 # The distilled filters are image-to-image networks that keep working with a new export: they are re-made only
-# with FILTERS=yes (new pairs from the new teacher, trained from scratch and measured:
-# benchmarks/filters_synthfaces.sh, about two hours more), or FILTERS_INIT=DIR (fine-tuned from DIR/NAME, the
-# filters bundled before; for the 750 kimg export this measured worse than keeping them, MODELS.md).
+# with FILTERS=yes (new pairs from the new teacher, trained from scratch in two lanes of one thread each, then
+# measured: benchmarks/filters_synthfaces.sh, about 100 minutes more with bfloat16 on a CPU that has it), or
+# FILTERS_INIT=DIR (fine-tuned from DIR/NAME, the filters bundled before; for the 750 kimg export this measured
+# worse than re-making them, MODELS.md).
 #
 #   bash benchmarks/refresh_synthfaces.sh [RUN_DIR]
 set -euo pipefail
@@ -32,5 +33,10 @@ wait "$DIRECTIONS"
 wait "$ENCODER"
 bash benchmarks/encoder_synthfaces.sh  # training is done: it measures inversion with the new directions
 if [ "${FILTERS:-no}" = yes ] || [ -n "${FILTERS_INIT:-}" ]; then
-    INIT=${FILTERS_INIT:-} bash benchmarks/filters_synthfaces.sh
+    export INIT=${FILTERS_INIT:-}
+    OMP_NUM_THREADS=1 MEASURE=no bash benchmarks/filters_synthfaces.sh "" "" feminine older &
+    LANE=$!
+    OMP_NUM_THREADS=1 MEASURE=no bash benchmarks/filters_synthfaces.sh "" "" masculine younger
+    wait "$LANE"
+    bash benchmarks/filters_synthfaces.sh  # everything is made: it resumes through to the measurement
 fi
