@@ -10,7 +10,8 @@ Batch ``k`` of the run is drawn from ``(seed, k)``, each DDP rank taking its own
 resumed run continues exactly as if it had never stopped. Checkpoints (``checkpoints/step-*``, the
 project's safetensors + JSON format, a loadable ``filter/`` inside each), sample grids
 (``samples/step-*.png``: input | filter | teacher), ``stats.jsonl`` and ``loss.png`` go to the run
-folder; ``run.json`` keeps the configuration. Mixed precision (bfloat16 autocast) on CUDA.
+folder; ``run.json`` keeps the configuration. Mixed precision (bfloat16 autocast) on CUDA, and on CPUs with
+``precision='bf16'``.
 """
 
 from __future__ import annotations
