@@ -64,8 +64,8 @@ class FilterTrainingConfig:
     beta2: float = 0.999
     batch_size: int = 8  # pairs per step, over all ranks
     precision: str = "auto"  # 'auto': bfloat16 autocast on CUDA, float32 on CPUs; 'bf16': bfloat16 autocast on
-    # any device (on CPUs with bfloat16 instructions, AVX512-BF16 or AMX, 1.5-1.75x faster steps: BENCHMARKS.md;
-    # much slower on CPUs without them); 'fp32': none. Weights, optimiser state and saved filters stay float32
+    # any device (on CPUs with bfloat16 instructions, AVX512-BF16 or AMX, about 1.4x faster steps: BENCHMARKS.md;
+    # usually slower on CPUs without them, not measured here); 'fp32': none. Weights, optimiser state and saved filters stay float32
     steps: int = 4000  # optimisation steps in total
     seed: int = 0
     checkpoint_every: int = 500

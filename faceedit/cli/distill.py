@@ -34,8 +34,8 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
     tr.add_argument("--generator", choices=["global", "local"], default=None)
     tr.add_argument("--seed", type=int, default=None)
     tr.add_argument("--precision", choices=["auto", "fp32", "bf16"], default=None,
-                    help="bfloat16 autocast: 'auto' (default) on CUDA only; 'bf16' on CPUs too, 1.5-1.75x faster "
-                         "where the CPU has bfloat16 instructions (AVX512-BF16, AMX), much slower where it has not")
+                    help="bfloat16 autocast: 'auto' (default) on CUDA only; 'bf16' on CPUs too, about 1.4x faster "
+                         "where the CPU has bfloat16 instructions (AVX512-BF16, AMX), usually slower where it has not")
     tr.add_argument("--held-out", type=int, default=None, help="last pairs kept out of training (default 64)")
     tr.add_argument("--perceptual", default=None,
                     help="perceptual loss: 'lpips' (default; VGG16 LPIPS when fetched, else none), 'none', or an "
