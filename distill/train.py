@@ -22,7 +22,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from distill.filter import Filter
 from distill.networks import MultiscaleDiscriminator, build_generator, feature_matching_loss, lsgan_loss
 
-__all__ = ["FilterTrainingConfig", "FilterTrainer", "load_pairs"]
+__all__ = ["FilterTrainingConfig", "FilterTrainer", "load_pairs", "load_training_pairs"]
 
 RUN_CONFIG = "run.json"
 FILTER_PRECISIONS = ("auto", "fp32", "bf16")
@@ -65,13 +65,14 @@ class FilterTrainingConfig:
     batch_size: int = 8  # pairs per step, over all ranks
     precision: str = "auto"  # 'auto': bfloat16 autocast on CUDA, float32 on CPUs; 'bf16': bfloat16 autocast on
     # any device (on CPUs with bfloat16 instructions, AVX512-BF16 or AMX, about 1.4x faster steps: BENCHMARKS.md;
-    # usually slower on CPUs without them, not measured here); 'fp32': none. Weights, optimiser state and saved filters stay float32
+    # usually slower on CPUs without them, not measured here); 'fp32': none. Weights, optimiser state and saved
+    # filters stay float32
     steps: int = 4000  # optimisation steps in total
     seed: int = 0
     checkpoint_every: int = 500
     sample_every: int = 500
     log_every: int = 20
-    held_out: int = 64  # last pairs of the dataset kept out of training (for samples and evaluation)
+    held_out: int = 64  # last pairs of each dataset kept out of training (for samples and evaluation)
 
     def __post_init__(self) -> None:
         if self.precision not in FILTER_PRECISIONS:
@@ -112,6 +113,35 @@ def load_pairs(dataset: Union[str, Path]):
     return to_tensor(a_list), to_tensor(b_list), header
 
 
+def load_training_pairs(datasets: Sequence[Union[str, Path]], held_out: int):
+    """Pairs of one or several datasets of the same teacher, split into training and held-out pairs.
+
+    Each dataset keeps its own last ``held_out`` pairs out of training (so a teacher's own pairs stay held out
+    beside anchored pairs of the same request). Returns ``A, B [N, 3, H, W]`` (``uint8``, the training pairs
+    first, then the held-out ones), the number of training pairs, and the datasets' headers.
+    """
+    if not datasets:
+        raise ValueError("no dataset given; pass at least one folder made by `faceedit dataset make`")
+    train, held, headers = [], [], []
+    for dataset in datasets:
+        a, b, header = load_pairs(dataset)
+        if len(a) <= held_out:
+            raise ValueError(f"{dataset} has {len(a)} pairs; it needs more than held_out={held_out}")
+        if headers and a.shape[1:] != train[0][0].shape[1:]:
+            raise ValueError(f"{dataset} holds {a.shape[-1]}x{a.shape[-2]} pairs, {datasets[0]} "
+                             f"{train[0][0].shape[-1]}x{train[0][0].shape[-2]}; train on datasets of one resolution")
+        if headers and header.get("generator_fingerprint") != headers[0].get("generator_fingerprint"):
+            raise ValueError(f"{dataset} was made by another generator than {datasets[0]}; a filter learns one "
+                             f"teacher: train on datasets of the same generator")
+        cut = len(a) - held_out
+        train.append((a[:cut], b[:cut]))
+        held.append((a[cut:], b[cut:]))
+        headers.append(header)
+    A = torch.cat([a for a, _ in train] + [a for a, _ in held])  # [N, 3, H, W]
+    B = torch.cat([b for _, b in train] + [b for _, b in held])
+    return A, B, sum(len(a) for a, _ in train), headers
+
+
 def _learning_rate(config: FilterTrainingConfig, step: int) -> float:
     if config.lr_decay_steps <= 0:
         return config.lr
@@ -128,7 +158,8 @@ class FilterTrainer:
     def __init__(
         self,
         run_dir: Union[str, Path],  # checkpoints, samples and logs
-        dataset: Union[str, Path],  # paired dataset folder
+        dataset: Union[str, Path, Sequence[Union[str, Path]]],  # paired dataset folder, or several of one
+        # teacher (e.g. its own pairs and anchored ones), whose pairs are pooled
         config: Optional[FilterTrainingConfig] = None,  # None = the run's saved config, or the defaults
         device: Union[str, torch.device, None] = None,
         progress: bool = True,
@@ -158,16 +189,16 @@ class FilterTrainer:
             raise ValueError(f"batch_size {config.batch_size} must be divisible by the number of processes "
                              f"({self.world})")
         self.config, self.progress = config, progress
-        self.A, self.B, self.header = load_pairs(dataset)
+        datasets = [dataset] if isinstance(dataset, (str, Path)) else list(dataset)
+        self.A, self.B, self.num_train, headers = load_training_pairs(datasets, config.held_out)
+        # one dataset's header as it always was (runs started before several datasets resume); a list for several
+        self.header = headers[0] if len(headers) == 1 else headers
         if saved_run.get("dataset_header") not in (None, self.header):  # the folder may move; its content may not
-            raise ValueError(f"{self.run_dir} was trained on another dataset than {dataset}; use a new run folder, "
-                             f"or the dataset it was started with")
-        if len(self.A) <= config.held_out:
-            raise ValueError(f"the dataset has {len(self.A)} pairs; it needs more than held_out={config.held_out}")
+            raise ValueError(f"{self.run_dir} was trained on other datasets than {', '.join(map(str, datasets))}; "
+                             f"use a new run folder, or the datasets it was started with")
         self.resolution = int(self.A.shape[-1])
         if self.resolution % 2 ** (config.n_downsampling + (1 if config.generator == "local" else 0)):
             raise ValueError(f"resolution {self.resolution} is not divisible by 2**n_downsampling")
-        self.num_train = len(self.A) - config.held_out
         torch.manual_seed(config.seed)
         self.G = build_generator(**config.architecture()).to(self.device)
         self.D = MultiscaleDiscriminator(6, config.ndf, config.n_layers_d, config.num_d).to(self.device)
@@ -199,7 +230,8 @@ class FilterTrainer:
             from faceedit.utils.files import atomic_write_text
 
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(saved, json.dumps({"config": config.to_dict(), "dataset": str(dataset),
+            dataset_paths = str(datasets[0]) if len(datasets) == 1 else [str(d) for d in datasets]
+            atomic_write_text(saved, json.dumps({"config": config.to_dict(), "dataset": dataset_paths,
                                                  "dataset_header": self.header, "init_from": self.init_from},
                                                 indent=2) + "\n")
 
@@ -341,8 +373,11 @@ class FilterTrainer:
 
     def filter(self) -> Filter:
         """The current generator as a :class:`Filter` (sharing its weights)."""
-        meta = dict(dataset=self.header.get("spec", {}), teacher=self.header.get("generator_name"),
-                    teacher_fingerprint=self.header.get("generator_fingerprint"),
+        headers = self.header if isinstance(self.header, list) else [self.header]
+        # 'dataset': the first dataset's request (the edit the filter applies); 'datasets': all, when pooled
+        pooled = {"datasets": [header.get("spec", {}) for header in headers]} if len(headers) > 1 else {}
+        meta = dict(dataset=headers[0].get("spec", {}), **pooled, teacher=headers[0].get("generator_name"),
+                    teacher_fingerprint=headers[0].get("generator_fingerprint"),
                     training_steps=self.state.step, training_seconds=round(self.state.train_seconds, 1),
                     training_config=self.config.to_dict(), init_from=self.init_from,
                     perceptual=self.config.perceptual if self.perceptual is not None else "none")

@@ -16,7 +16,9 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
                          description="Train a Pix2PixHD filter on a dataset from `faceedit dataset make`. The same "
                                      "command resumes from the run's last checkpoint; under torchrun the processes "
                                      "share each batch (DDP; gloo on CPUs, NCCL on GPUs).")
-    tr.add_argument("--data", type=Path, required=True, help="paired dataset folder")
+    tr.add_argument("--data", type=Path, action="append", required=True,
+                    help="paired dataset folder; repeat it to pool several datasets of one teacher (e.g. its own "
+                         "pairs and anchored ones): each keeps its own last --held-out pairs out")
     tr.add_argument("--run-dir", type=Path, required=True, help="checkpoints, samples, logs (resumed when it exists)")
     tr.add_argument("--out", type=Path, default=None, help="write the finished filter folder here")
     tr.add_argument("--steps", type=int, default=None, help="total steps (default: the run's, or 4000)")

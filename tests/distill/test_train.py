@@ -81,8 +81,56 @@ def test_configuration_guard(dataset, tmp_path):
     other = Direction(vector=v / np.linalg.norm(v), attribute="red", generator_name="tiny",
                       generator_fingerprint=G.fingerprint(), projection_std=2.0)
     make_dataset(tmp_path / "other", G, other, PairSpec(direction="red", num_seeds=12, shard_seeds=12), progress=False)
-    with pytest.raises(ValueError, match="another dataset"):
+    with pytest.raises(ValueError, match="other datasets than"):
         FilterTrainer(tmp_path / "run", tmp_path / "other", SMALL, device="cpu", progress=False)
+
+
+def _second_dataset(folder, generator_seed=0, num_seeds=12):
+    """Pairs along another direction, of the tiny generator with ``generator_seed`` (0: the fixture's)."""
+    G = tiny_generator(seed=generator_seed)
+    v = np.random.RandomState(3).randn(G.w_dim)
+    d = Direction(vector=v / np.linalg.norm(v), attribute="red", generator_name="tiny",
+                  generator_fingerprint=G.fingerprint(), projection_std=2.0)
+    make_dataset(folder, G, d, PairSpec(direction="red", num_seeds=num_seeds, shard_seeds=12), progress=False)
+    return folder
+
+
+def test_several_datasets_are_pooled_and_each_keeps_its_own_held_out_pairs(dataset, tmp_path):
+    import json
+
+    from distill.train import load_pairs
+    from faceedit.cli.main import main
+
+    other = _second_dataset(tmp_path / "other")
+    trainer = FilterTrainer(tmp_path / "run", [dataset, other], SMALL, device="cpu", progress=False)
+    (a1, b1, _), (a2, b2, _) = load_pairs(dataset), load_pairs(other)
+    assert trainer.num_train == (len(a1) - 4) + (len(a2) - 4)
+    held_a, held_b = trainer.held_out()
+    torch.testing.assert_close(held_a, (torch.cat([a1[-4:], a2[-4:]]).float() - 128) / 127.5)
+    torch.testing.assert_close(held_b, (torch.cat([b1[-4:], b2[-4:]]).float() - 128) / 127.5)
+    train_a = trainer.A[:trainer.num_train]
+    assert torch.equal(train_a, torch.cat([a1[:-4], a2[:-4]]))  # every other pair trains
+    flt = trainer.train(max_steps=2)
+    assert flt.metadata["dataset"]["num_seeds"] == 24  # the first dataset's request: the edit it applies
+    assert [spec["num_seeds"] for spec in flt.metadata["datasets"]] == [24, 12]
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["dataset"] == [str(dataset), str(other)]
+    with pytest.raises(ValueError, match="other datasets than"):  # resumed with only one of them
+        FilterTrainer(tmp_path / "run", dataset, None, device="cpu", progress=False)
+    args = ["distill", "train", "--data", str(dataset), "--data", str(other), "--run-dir", str(tmp_path / "run"),
+            "--no-progress", "--device", "cpu", "--steps", "3"]
+    assert main(args) == 0  # the command line takes the same two datasets and resumes the run
+    assert json.loads((tmp_path / "run" / "stats.jsonl").read_text().splitlines()[-1])["step"] == 3
+
+
+def test_datasets_of_another_teacher_or_too_few_pairs_are_refused(dataset, tmp_path):
+    foreign = _second_dataset(tmp_path / "foreign", generator_seed=1)
+    with pytest.raises(ValueError, match="another generator"):
+        FilterTrainer(tmp_path / "run", [dataset, foreign], SMALL, device="cpu", progress=False)
+    small = _second_dataset(tmp_path / "small", num_seeds=3)
+    with pytest.raises(ValueError, match="small has 3 pairs; it needs more than held_out=4"):
+        FilterTrainer(tmp_path / "run", [dataset, small], SMALL, device="cpu", progress=False)
+    with pytest.raises(ValueError, match="no dataset given"):
+        FilterTrainer(tmp_path / "run", [], SMALL, device="cpu", progress=False)
 
 
 def _ddp_worker(rank, world, store, dataset, run_dir, out):
