@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # Make the paired datasets and train the four filters bundled for synthfaces-64 (older, younger, feminine,
 # masculine) from the bundled generator and directions, then measure them (benchmarks/distill_synthfaces.py).
-# Every filter trains on the teacher's own pairs. *Anchored* pairs (fresh renders plus the teacher's change
-# around their encoded latents, distill/anchors.py) carried the edit to pictures the GAN did not make when the age
-# filters trained without a discriminator (older: 38 % -> 82 % of the teacher's judged change on renders with the
-# 370 kimg teacher); with every Pix2PixHD loss the teacher's own pairs do as well on renders and fit the teacher
-# 0.7 dB closer (1,500-step comparison, BENCHMARKS.md). ANCHOR=synthfaces trains every filter on anchored pairs
-# instead (the teacher's own pairs are made either way: the benchmark measures fidelity and the teacher's change
-# on them).
+# Every filter trains on the teacher's own pairs. `older` also learns from *anchored* pairs (fresh renders plus
+# the teacher's change around their encoded latents, distill/anchors.py) in its second stage, pooled with the
+# teacher's own (`--data` twice): they carry the edit to pictures the GAN did not make (BENCHMARKS.md). Trained
+# on anchored pairs alone from the start, filters fitted the teacher 0.7 dB less closely (1,500-step comparison).
+# ANCHOR=synthfaces or ANCHOR=none sets the anchored pairs for every filter (the teacher's own pairs are made
+# either way: the benchmark measures fidelity and the teacher's change on them).
 # Filters are image-to-image networks: they keep working when the generator is re-exported, so this runs only
 # when a better teacher is worth the time. Every step resumes when the script is run again (a plain `kill`
 # saves a training checkpoint).
@@ -16,8 +15,9 @@
 #
 # SEEDS defaults per filter: 0-8191 for the age filters, 0-16383 for the gender filters, whose large change
 # needs many pairs to generalise (on 1,213 pairs they fitted 27.5 dB and reached 24.6 held out; BENCHMARKS.md).
-# STEPS (training steps of 8 pairs) defaults per filter: 8,000 for the age filters (every Pix2PixHD loss, the
-# learning rate decaying to 0 over the last 4,000); 9,000
+# STEPS (training steps of 8 pairs) defaults per filter, every Pix2PixHD loss for age: `older` 4,000, then
+# 4,000 more on the pooled pairs (TUNE, below), the learning rate decaying to 0; `younger` 8,000, decaying over
+# the last 4,000; 9,000
 # for the gender filters, with L1 and the perceptual term only (the adversarial terms cost PSNR and left
 # speckles on renders), then 16,000 tuning steps (TUNE, below).
 # PRECISION (default bf16: bfloat16 autocast, 1.5-1.75x faster on CPUs with AVX512-BF16 or AMX; fp32 elsewhere).
@@ -36,19 +36,21 @@ STEPS=${2:-}
 PRECISION=${PRECISION:-bf16}
 NAMES=${*:3}
 NAMES=${NAMES:-older younger feminine masculine}
-declare -A ANCHORS=([older]=none [younger]=none [feminine]=none [masculine]=none)
+declare -A ANCHORS=([older]=synthfaces [younger]=none [feminine]=none [masculine]=none)
 declare -A DIRECTION=([older]=age-orth-gender-glasses-yaw-roll-light-background
                       [younger]=age-orth-gender-glasses-yaw-roll-light-background
                       [feminine]=gender-orth-age-skin_tone-background [masculine]=gender-orth-age-skin_tone-background)
 declare -A ALPHA=([older]=1.5,3 [younger]=-3,-1.5 [feminine]=-3,-1.5 [masculine]=1.5,3)
 declare -A DEFAULT_SEEDS=([older]=0-8191 [younger]=0-8191 [feminine]=0-16383 [masculine]=0-16383)
-declare -A DEFAULT_STEPS=([older]=8000 [younger]=8000 [feminine]=9000 [masculine]=9000)
+declare -A DEFAULT_STEPS=([older]=4000 [younger]=8000 [feminine]=9000 [masculine]=9000)
 # gender: L1 and the perceptual term only (no discriminator), then TUNE more steps from those weights with the
 # perceptual term at 0.3 instead of 10 (it outweighed L1 and held PSNR back: +1.4 dB in 800 steps, BENCHMARKS.md)
-# and the learning rate decaying to 0 over the last DECAY steps; age: every loss, one stage
+# and the learning rate decaying to 0 over the last DECAY steps; age: every loss (older: its second stage on the
+# teacher's and the anchored pairs together)
 declare -A LOSSES=([older]="" [younger]="" [feminine]="--set lambda_gan=0 --set lambda_fm=0"
                    [masculine]="--set lambda_gan=0 --set lambda_fm=0")
-declare -A TUNE=([older]=0 [younger]=0 [feminine]=16000 [masculine]=16000)
+declare -A TUNE=([older]=4000 [younger]=0 [feminine]=16000 [masculine]=16000)
+declare -A TUNE_SET=([older]="" [younger]="" [feminine]="--set lambda_lpips=0.3" [masculine]="--set lambda_lpips=0.3")
 declare -A DECAY=([older]=4000 [younger]=4000 [feminine]=8000 [masculine]=8000)
 # the labeler keeps an age pair only where gender, glasses and the head's yaw stayed put (a filter cannot guess a
 # turned head or new glasses from its input)
@@ -74,20 +76,20 @@ for NAME in $NAMES; do
     for LIMIT in ${OTHER[$NAME]}; do ARGS+=(--max-other "$LIMIT"); done
     # the labeler (never the judge) keeps a pair only where the edit moved its attribute and left the other alone
     faceedit dataset make "${ARGS[@]}" --out "$PLAIN"
-    DATA=$PLAIN
+    DATA=(--data "$PLAIN")  # the last stage's datasets: the teacher's own pairs, and anchored ones pooled with them
     RUN=runs/filter-synthfaces-64/$NAME-$GENERATOR-$NAME_SEEDS
     USE=${ANCHOR:-${ANCHORS[$NAME]}}
     if [ "$USE" != none ]; then
-        DATA=$PLAIN-anchored-$USE-$ENCODER
-        RUN=$RUN-anchored-$USE-$ENCODER
-        faceedit dataset make "${ARGS[@]}" --anchor "$USE" --out "$DATA"
+        DATA+=(--data "$PLAIN-anchored-$USE-$ENCODER")
+        faceedit dataset make "${ARGS[@]}" --anchor "$USE" --out "$PLAIN-anchored-$USE-$ENCODER"
     fi
+    LAST=$RUN$([ "$USE" != none ] && echo "-pooled-$USE-$ENCODER")
     NET=(--ngf 16 --n-downsampling 3 --perceptual synthfaces-labeler --precision "$PRECISION" --dtype float16
          --no-progress)
     OUT=distill/assets/synthfaces-64/$NAME
     if [ -n "${INIT:-}" ]; then
         FINE=${STEPS:-2000}
-        faceedit distill train --data "$DATA" --run-dir "$RUN-init-$(basename "$INIT")" --init-from "$INIT/$NAME" \
+        faceedit distill train "${DATA[@]}" --run-dir "$LAST-init-$(basename "$INIT")" --init-from "$INIT/$NAME" \
             --steps "$FINE" --lr-decay-steps "$FINE" --set lambda_gan=0 --set lambda_fm=0 --out "$OUT" "${NET[@]}"
         SPECS+=(--filter "$NAME=$OUT,$PLAIN")
         continue
@@ -95,14 +97,14 @@ for NAME in $NAMES; do
     if [ "${TUNE[$NAME]}" -gt 0 ]; then
         STAGE=runs/filter-out/$NAME-$GENERATOR-$NAME_SEEDS  # the first stage; the tuned filter is the bundled one
         # shellcheck disable=SC2086  # LOSSES holds several words
-        faceedit distill train --data "$DATA" --run-dir "$RUN" --steps "${STEPS:-${DEFAULT_STEPS[$NAME]}}" \
+        faceedit distill train --data "$PLAIN" --run-dir "$RUN" --steps "${STEPS:-${DEFAULT_STEPS[$NAME]}}" \
             --lr-decay-steps 0 ${LOSSES[$NAME]} --out "$STAGE" "${NET[@]}"
         # shellcheck disable=SC2086
-        faceedit distill train --data "$DATA" --run-dir "$RUN-tuned" --init-from "$STAGE" --steps "${TUNE[$NAME]}" \
-            --lr-decay-steps "${DECAY[$NAME]}" ${LOSSES[$NAME]} --set lambda_lpips=0.3 --out "$OUT" "${NET[@]}"
+        faceedit distill train "${DATA[@]}" --run-dir "$LAST-tuned" --init-from "$STAGE" --steps "${TUNE[$NAME]}" \
+            --lr-decay-steps "${DECAY[$NAME]}" ${LOSSES[$NAME]} ${TUNE_SET[$NAME]} --out "$OUT" "${NET[@]}"
     else
         # shellcheck disable=SC2086
-        faceedit distill train --data "$DATA" --run-dir "$RUN" --steps "${STEPS:-${DEFAULT_STEPS[$NAME]}}" \
+        faceedit distill train "${DATA[@]}" --run-dir "$LAST" --steps "${STEPS:-${DEFAULT_STEPS[$NAME]}}" \
             --lr-decay-steps "${DECAY[$NAME]}" ${LOSSES[$NAME]} --out "$OUT" "${NET[@]}"
     fi
     SPECS+=(--filter "$NAME=distill/assets/synthfaces-64/$NAME,$PLAIN")
