@@ -54,8 +54,6 @@ def main() -> int:
     args = parser.parse_args()
 
     from directions.classifiers.registry import make_classifier
-    from distill.filter import Filter
-    from distill.train import load_pairs
     from faceedit.inversion.losses import ssim
     from faceedit.synthfaces import render_batch
     from faceedit.utils.images import images_from_tensor, make_grid, save_png
@@ -65,13 +63,7 @@ def main() -> int:
     torch.set_grad_enabled(False)
     rows = []
     for spec in args.filter:
-        name, _, paths = spec.partition("=")
-        filter_path, _, dataset = paths.partition(",")
-        flt = Filter.load(filter_path)
-        A, B, header = load_pairs(dataset)
-        if header["spec"].get("anchor"):
-            raise SystemExit(f"{dataset} holds anchored pairs (A is not the teacher's image); pass the teacher's own "
-                             f"pairs, a dataset made with the same request without --anchor")
+        name, flt, A, B, header = filter_and_teacher_pairs(spec)
         trained_on = flt.metadata.get("dataset", {})
         a = (A[-args.held_out:].float() - 128) / 127.5
         b = (B[-args.held_out:].float() - 128) / 127.5
@@ -114,6 +106,21 @@ def main() -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(dict(rows=rows, judge=judge.name, **run_record()), indent=2) + "\n")
     return 0
+
+
+def filter_and_teacher_pairs(spec: str):
+    """``'NAME=FILTER,DATASET'`` -> ``(name, Filter, A, B, header)``: the filter and its teacher's own pairs
+    (``uint8 [N, 3, R, R]`` each). Anchored pairs are refused: their ``A`` is not the teacher's image."""
+    from distill.filter import Filter
+    from distill.train import load_pairs
+
+    name, _, paths = spec.partition("=")
+    filter_path, _, dataset = paths.partition(",")
+    A, B, header = load_pairs(dataset)
+    if header["spec"].get("anchor"):
+        raise SystemExit(f"{dataset} holds anchored pairs (A is not the teacher's image); pass the teacher's own "
+                         f"pairs, a dataset made with the same request without --anchor")
+    return name, Filter.load(filter_path), A, B, header
 
 
 def _border_mask(size: int) -> torch.Tensor:

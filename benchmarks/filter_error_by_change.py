@@ -25,6 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import run_record  # noqa: E402
+from distill_synthfaces import filter_and_teacher_pairs  # noqa: E402
 
 ATTRIBUTES = ("yaw", "roll", "light", "smile", "glasses", "beard")
 
@@ -43,24 +44,16 @@ def main() -> int:
     args = parser.parse_args()
 
     from directions.classifiers.registry import make_classifier
-    from distill.filter import Filter
-    from distill.train import load_pairs
-
     torch.set_grad_enabled(False)
     labeler = make_classifier(args.labeler)
     rows = []
     for spec in args.filter:
-        name, _, paths = spec.partition("=")
-        filter_path, _, dataset = paths.partition(",")
-        flt = Filter.load(filter_path)
-        A, B, header = load_pairs(dataset)
-        if header["spec"].get("anchor"):
-            raise SystemExit(f"{dataset} holds anchored pairs; pass the teacher's own pairs")
+        name, flt, A, B, header = filter_and_teacher_pairs(spec)
         a, b = (A.float() - 128) / 127.5, (B.float() - 128) / 127.5  # [N, 3, R, R]
         out = torch.cat([flt.apply_tensor(a[i:i + 64]) for i in range(0, len(a), 64)])
         squared_error = (out - b).pow(2).mean(dim=(1, 2, 3))  # [N]
         scores_a, scores_b = labeler(a), labeler(b)
-        row = dict(filter=name, dataset=str(dataset), pairs=len(a), psnr=pooled_psnr(squared_error),
+        row = dict(filter=name, dataset=spec.partition(",")[2], pairs=len(a), psnr=pooled_psnr(squared_error),
                    psnr_unfiltered=pooled_psnr((a - b).pow(2).mean(dim=(1, 2, 3))), split={})
         for attribute in ATTRIBUTES:
             moved = (scores_b[attribute] - scores_a[attribute]).abs()  # [N]
