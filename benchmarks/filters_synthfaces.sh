@@ -17,10 +17,10 @@
 # needs many pairs to generalise (on 1,213 pairs they fitted 27.5 dB and reached 24.6 held out; BENCHMARKS.md).
 # STEPS (training steps of 8 pairs) defaults per filter, every Pix2PixHD loss for age: `older` 4,000, then
 # 4,000 more on the pooled pairs (TUNE, below), the learning rate decaying to 0; `younger` 8,000, decaying over
-# the last 4,000; 9,000
-# for the gender filters, with L1 and the perceptual term only (the adversarial terms cost PSNR and left
-# speckles on renders), then 16,000 tuning steps (TUNE, below).
-# PRECISION (default bf16: bfloat16 autocast, 1.5-1.75x faster on CPUs with AVX512-BF16 or AMX; fp32 elsewhere).
+# the last 4,000; 9,000 for the gender filters, with L1 and the perceptual term only (the adversarial terms cost
+# PSNR and left speckles on renders), then 16,000 tuning steps (TUNE, below).
+# PRECISION (default bf16: bfloat16 autocast, about 1.4x faster steps on CPUs with AVX512-BF16 or AMX,
+# BENCHMARKS.md; fp32 elsewhere).
 # With 2 cores, run two filters side by side: OMP_NUM_THREADS=1 MEASURE=no bash ... "" "" feminine & (and
 # masculine), then the measurement alone. Timings: MODELS.md.
 #
