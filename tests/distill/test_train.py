@@ -85,9 +85,9 @@ def test_configuration_guard(dataset, tmp_path):
         FilterTrainer(tmp_path / "run", tmp_path / "other", SMALL, device="cpu", progress=False)
 
 
-def _second_dataset(folder, generator_seed=0, num_seeds=12):
-    """Pairs along another direction, of the tiny generator with ``generator_seed`` (0: the fixture's)."""
-    G = tiny_generator(seed=generator_seed)
+def _second_dataset(folder, generator_seed=0, num_seeds=12, resolution=16):
+    """Pairs along another direction, of the tiny generator with ``generator_seed`` (0 and 16 px: the fixture's)."""
+    G = tiny_generator(seed=generator_seed, resolution=resolution)
     v = np.random.RandomState(3).randn(G.w_dim)
     d = Direction(vector=v / np.linalg.norm(v), attribute="red", generator_name="tiny",
                   generator_fingerprint=G.fingerprint(), projection_std=2.0)
@@ -126,6 +126,9 @@ def test_datasets_of_another_teacher_or_too_few_pairs_are_refused(dataset, tmp_p
     foreign = _second_dataset(tmp_path / "foreign", generator_seed=1)
     with pytest.raises(ValueError, match="another generator"):
         FilterTrainer(tmp_path / "run", [dataset, foreign], SMALL, device="cpu", progress=False)
+    larger = _second_dataset(tmp_path / "larger", resolution=32)
+    with pytest.raises(ValueError, match="holds 32x32 pairs, .* 16x16; train on datasets of one resolution"):
+        FilterTrainer(tmp_path / "run", [dataset, larger], SMALL, device="cpu", progress=False)
     small = _second_dataset(tmp_path / "small", num_seeds=3)
     with pytest.raises(ValueError, match="small has 3 pairs; it needs more than held_out=4"):
         FilterTrainer(tmp_path / "run", [dataset, small], SMALL, device="cpu", progress=False)
