@@ -44,7 +44,7 @@ declare -A ALPHA=([older]=1.5,3 [younger]=-3,-1.5 [feminine]=-3,-1.5 [masculine]
 declare -A DEFAULT_SEEDS=([older]=0-8191 [younger]=0-8191 [feminine]=0-16383 [masculine]=0-16383)
 declare -A DEFAULT_STEPS=([older]=4000 [younger]=8000 [feminine]=9000 [masculine]=9000)
 # gender: L1 and the perceptual term only (no discriminator), then TUNE more steps from those weights with the
-# perceptual term at 0.3 instead of 10 (it outweighed L1 and held PSNR back: +1.4 dB in 800 steps, BENCHMARKS.md)
+# perceptual term at 0.3 instead of 10 (it outweighed L1 and held PSNR back: +1.5 dB in 800 steps, BENCHMARKS.md)
 # and the learning rate decaying to 0 over the last DECAY steps; age: every loss (older: its second stage on the
 # teacher's and the anchored pairs together)
 declare -A LOSSES=([older]="" [younger]="" [feminine]="--set lambda_gan=0 --set lambda_fm=0"
@@ -74,16 +74,17 @@ for NAME in $NAMES; do
     ARGS=(--model synthfaces-64 --direction "${DIRECTION[$NAME]}" --alpha="${ALPHA[$NAME]}" --layers "${LAYERS[$NAME]}"
           --seeds "$NAME_SEEDS" --classifier synthfaces-labeler --min-change 0.05 --no-progress)
     for LIMIT in ${OTHER[$NAME]}; do ARGS+=(--max-other "$LIMIT"); done
-    # the labeler (never the judge) keeps a pair only where the edit moved its attribute and left the other alone
+    # the labeler (never the judge) keeps a pair only where the edit moved its attribute and left the others alone
     faceedit dataset make "${ARGS[@]}" --out "$PLAIN"
     DATA=(--data "$PLAIN")  # the last stage's datasets: the teacher's own pairs, and anchored ones pooled with them
     RUN=runs/filter-synthfaces-64/$NAME-$GENERATOR-$NAME_SEEDS
+    LAST=$RUN  # the last stage's run folder
     USE=${ANCHOR:-${ANCHORS[$NAME]}}
     if [ "$USE" != none ]; then
         DATA+=(--data "$PLAIN-anchored-$USE-$ENCODER")
+        LAST=$RUN-pooled-$USE-$ENCODER
         faceedit dataset make "${ARGS[@]}" --anchor "$USE" --out "$PLAIN-anchored-$USE-$ENCODER"
     fi
-    LAST=$RUN$([ "$USE" != none ] && echo "-pooled-$USE-$ENCODER")
     NET=(--ngf 16 --n-downsampling 3 --perceptual synthfaces-labeler --precision "$PRECISION" --dtype float16
          --no-progress)
     OUT=distill/assets/synthfaces-64/$NAME

@@ -190,10 +190,10 @@ class FilterTrainer:
                              f"({self.world})")
         self.config, self.progress = config, progress
         datasets = [dataset] if isinstance(dataset, (str, Path)) else list(dataset)
-        self.A, self.B, self.num_train, headers = load_training_pairs(datasets, config.held_out)
-        # one dataset's header as it always was (runs started before several datasets resume); a list for several
-        self.header = headers[0] if len(headers) == 1 else headers
-        if saved_run.get("dataset_header") not in (None, self.header):  # the folder may move; its content may not
+        self.A, self.B, self.num_train, self.headers = load_training_pairs(datasets, config.held_out)
+        # run.json keeps one dataset's header as it always did (older runs resume), a list of them for several
+        recorded_header = self.headers[0] if len(self.headers) == 1 else self.headers
+        if saved_run.get("dataset_header") not in (None, recorded_header):  # the folder may move; its content not
             raise ValueError(f"{self.run_dir} was trained on other datasets than {', '.join(map(str, datasets))}; "
                              f"use a new run folder, or the datasets it was started with")
         self.resolution = int(self.A.shape[-1])
@@ -232,7 +232,7 @@ class FilterTrainer:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             dataset_paths = str(datasets[0]) if len(datasets) == 1 else [str(d) for d in datasets]
             atomic_write_text(saved, json.dumps({"config": config.to_dict(), "dataset": dataset_paths,
-                                                 "dataset_header": self.header, "init_from": self.init_from},
+                                                 "dataset_header": recorded_header, "init_from": self.init_from},
                                                 indent=2) + "\n")
 
     def _load_initial_weights(self, folder: Union[str, Path]) -> Dict[str, Any]:
@@ -373,7 +373,7 @@ class FilterTrainer:
 
     def filter(self) -> Filter:
         """The current generator as a :class:`Filter` (sharing its weights)."""
-        headers = self.header if isinstance(self.header, list) else [self.header]
+        headers = self.headers
         # 'dataset': the first dataset's request (the edit the filter applies); 'datasets': all, when pooled
         pooled = {"datasets": [header.get("spec", {}) for header in headers]} if len(headers) > 1 else {}
         meta = dict(dataset=headers[0].get("spec", {}), **pooled, teacher=headers[0].get("generator_name"),
