@@ -134,9 +134,13 @@ def _sliders(shared: SharedEditor):
         return {}
     filter_edits = editor.filter_edits
     columns = st.columns(min(len(editor.attributes), 5))
-    return {name: columns[i % len(columns)].slider(name, -3.0, 3.0, 0.0, 0.1, key=f"attr_{name}",
-                                                   help=slider_help(name, filter_edits))
-            for i, name in enumerate(editor.attributes)}
+    # Streamlit forgets a widget's value after a run that did not draw it (a refused upload, or the moment a new
+    # photo replaces the old one); the last values are kept here and come back as the sliders' defaults.
+    kept = st.session_state.setdefault("slider_values", {})
+    for i, name in enumerate(editor.attributes):
+        kept[name] = columns[i % len(columns)].slider(name, -3.0, 3.0, kept.get(name, 0.0), 0.1, key=f"attr_{name}",
+                                                      help=slider_help(name, filter_edits))
+    return {name: kept[name] for name in editor.attributes}
 
 
 def _instant(shared: SharedEditor, located, sliders, column) -> None:

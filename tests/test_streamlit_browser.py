@@ -3,7 +3,8 @@
 Uploads files the app must refuse with a clear message (not an image, a PNG header claiming 100000 x 100000
 pixels, a picture without a face) and a picture with two faces, then a portrait; waits for the exact-mode
 edit; moves the age slider with the keyboard and checks that both the instant and the exact edited photos
-changed. Screenshots land in ``test-artifacts/``. The server runs with an empty TMPDIR, which must still be
+changed; refuses one more file and takes the portrait again, which must come back with the slider where it
+was. Screenshots land in ``test-artifacts/``. The server runs with an empty TMPDIR, which must still be
 empty at the end: uploads stay in memory.
 
 Skipped when Playwright or Chromium is missing, unless ``FACEEDIT_REQUIRE_BROWSER=1`` (CI sets it), where
@@ -105,6 +106,23 @@ def _changed(page, mode: str, before: str) -> None:
         }""", arg=[f"{mode}: edited photo", before])
 
 
+AGE_SLIDER = '[data-testid="stSlider"] input[type="range"][aria-label="age"]'
+
+
+def _age(page) -> float:
+    return float(page.locator(AGE_SLIDER).input_value())
+
+
+def _slide_age_to(page, value: float) -> None:
+    """Move the age slider with the keyboard (0.1 a press) until the page shows ``value``."""
+    thumb = page.locator(AGE_SLIDER)
+    thumb.focus()  # a rerun may have re-rendered the slider and taken the focus away
+    for _ in range(round((value - _age(page)) / 0.1)):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("([selector, value]) => { const t = document.querySelector(selector);"
+                           " return t && Math.abs(parseFloat(t.value) - value) < 1e-6; }", arg=[AGE_SLIDER, value])
+
+
 def _png_header(width: int, height: int) -> bytes:
     """A PNG that claims ``width x height`` pixels and holds none."""
     import struct
@@ -159,37 +177,39 @@ def test_upload_slide_age_and_see_the_photo_change(app_url, server_tmp, tmp_path
         _upload_and_expect(page, uploader, two_faces, "2 faces found; editing face 0", "streamlit-two-faces.png")
         assert page.locator('[data-testid="stException"]').count() == 0  # never a traceback
 
+        exact_two_faces = _edited_photo_src(page, "exact")
         uploader.set_input_files(str(photo))
-        page.get_by_text("inversion in", exact=False).first.wait_for()
+        # The two faces' page (with its own "inversion in" caption) stays up until the portrait's run ends.
+        page.wait_for_function("() => !document.body.innerText.includes('2 faces found')")
+        _changed(page, "exact", exact_two_faces)
         _wait_idle(page)
         assert page.get_by_text("Move the age or gender slider", exact=False).count() == 1
         exact_before = _edited_photo_src(page, "exact")
         page.screenshot(path=str(ARTIFACTS / "streamlit-before.png"), full_page=True)
 
-        thumb = page.locator('[data-testid="stSlider"] input[type="range"][aria-label="age"]')
-        assert float(thumb.input_value()) == 0.0
-        thumb.focus()
-        for _ in range(10):
-            page.keyboard.press("ArrowRight")
+        _slide_age_to(page, 1.0)
         _changed(page, "exact", exact_before)
         page.get_by_text("instant: edited photo", exact=False).first.wait_for()
         _wait_idle(page)
-        assert float(thumb.input_value()) == pytest.approx(1.0)
+        assert _age(page) == pytest.approx(1.0)
         instant_at_1, exact_at_1 = _edited_photo_src(page, "instant"), _edited_photo_src(page, "exact")
 
-        thumb.focus()  # the rerun may have re-rendered the slider and taken the focus away
-        for _ in range(10):
-            page.keyboard.press("ArrowRight")
-        page.wait_for_function("""() => {
-            const t = document.querySelector('[data-testid="stSlider"] input[type="range"][aria-label="age"]');
-            return t && parseFloat(t.value) === 2.0;
-        }""")
+        _slide_age_to(page, 2.0)
         _changed(page, "instant", instant_at_1)
         _changed(page, "exact", exact_at_1)
         _wait_idle(page)
-        assert float(thumb.input_value()) == pytest.approx(2.0)
+        assert _age(page) == pytest.approx(2.0)
         instant_at_2, exact_at_2 = _edited_photo_src(page, "instant"), _edited_photo_src(page, "exact")
         page.screenshot(path=str(ARTIFACTS / "streamlit-after-age.png"), full_page=True)
+
+        # A refused upload draws no slider; the photo uploaded again comes back with the age still at 2.
+        _upload_and_expect(page, uploader, not_an_image, "is not an image faceedit can read",
+                           "streamlit-refused-after-edit.png")
+        uploader.set_input_files(str(photo))
+        page.get_by_text("exact: edited photo", exact=False).first.wait_for()
+        _wait_idle(page)
+        assert _age(page) == pytest.approx(2.0)
+        assert _edited_photo_src(page, "exact") == exact_at_2  # same photo, same slider, same picture
         assert page.locator('[data-testid="stException"]').count() == 0
         browser.close()
     assert instant_at_2 != instant_at_1 and exact_at_2 != exact_at_1 != exact_before
