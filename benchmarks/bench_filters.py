@@ -103,7 +103,7 @@ def main() -> int:
 
     def filter_route():
         face = aligner.align(photo)
-        return paste_back(photo, face, flt.apply_crop(face.image))
+        return paste_back(photo, face, flt.apply_crop(face.image), reference=face.image)  # as Filter.apply_photo
 
     filter_ms = median_ms(filter_route, 5)
     inversion_ms = median_ms(inversion_route, 1)

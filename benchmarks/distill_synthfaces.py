@@ -47,6 +47,9 @@ def main() -> int:
     parser.add_argument("--judge", default="synthfaces-judge")
     parser.add_argument("--held-out", type=int, default=64)
     parser.add_argument("--renders", type=int, default=256, help="fresh renders for generalisation")
+    parser.add_argument("--render-seed", type=int, default=RENDER_SEED,
+                        help="seed of the renders; choose between training recipes on another seed with "
+                             "--judge synthfaces-labeler, so the judge's renders stay a test set")
     parser.add_argument("--train-pairs", type=int, default=0,
                         help="also measure PSNR on the first N pairs (trained on); 0 = skip")
     parser.add_argument("--json", type=Path, default=None)
@@ -69,7 +72,7 @@ def main() -> int:
         b = (B[-args.held_out:].float() - 128) / 127.5
         out = torch.cat([flt.apply_tensor(a[i:i + 32]) for i in range(0, len(a), 32)])
         attribute = attributes.get(name) or _direction_attribute(header)
-        renders, _ = render_batch(args.renders, seed=RENDER_SEED, resolution=flt.resolution)
+        renders, _ = render_batch(args.renders, seed=args.render_seed, resolution=flt.resolution)
         filtered = torch.cat([flt.apply_tensor(renders[i:i + 32]) for i in range(0, len(renders), 32)])
         teacher = {k: float((judge(b)[k] - judge(a)[k]).mean()) for k in judge(b[:1]) if "=" not in k}
         student = {k: float((judge(filtered)[k] - judge(renders)[k]).mean()) for k in teacher}
@@ -104,7 +107,7 @@ def main() -> int:
                      args.images / f"filter-{name}.png")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(dict(rows=rows, judge=judge.name, **run_record()), indent=2) + "\n")
+        args.json.write_text(json.dumps(dict(rows=rows, judge=judge.name, render_seed=args.render_seed, **run_record()), indent=2) + "\n")
     return 0
 
 

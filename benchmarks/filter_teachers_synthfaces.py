@@ -8,7 +8,14 @@ measured by the *judge* (never the labeler, which filters the datasets):
 * the squared change ([-1, 1] scale, as in distill_synthfaces.py) on the picture's border (top, left and
   right tenth, mostly background) and elsewhere;
 * the judged change of the target and of every other attribute (mean, and mean absolute for the pose and
-  light, which move both ways), i.e. what a filter would have to guess from its input.
+  light, which move both ways), i.e. what a filter would have to guess from its input;
+* the noise floor: PSNR of the edited image against itself rendered with other noise maps (same latent and
+  strength). The noise is the one thing about B a filter cannot read from A, so this bounds its fidelity.
+
+A candidate direction that is not bundled (a conditional name such as
+``gender-orth-age-skin_tone-background-glasses``) is fitted by the labeler on the labelled samples of
+benchmarks/directions_synthfaces.py (``--samples``, its ``--work`` folder), exactly as that script fits the
+bundled ones.
 
     python benchmarks/filter_teachers_synthfaces.py \\
         --edit age-orth-gender-glasses:3,10 --edit age-orth-gender-glasses-yaw-roll-light-background:4,10 \\
@@ -21,6 +28,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Optional
 
 import torch
 
@@ -29,6 +37,31 @@ from common import run_record  # noqa: E402
 from distill_synthfaces import _border_mask, _mse  # noqa: E402
 
 FIRST_SEED = 100_000  # above every dataset's seeds in benchmarks/filters_synthfaces.sh
+NOISE_OFFSET = 1_000_000  # the other noise maps' seeds: seed + this
+
+
+def _direction(G, model: str, name: str, samples: Optional[Path]):
+    """The bundled direction ``name``, or one fitted by the labeler on ``samples`` (a conditional name)."""
+    from directions.bundled import load_bundled_direction
+    from directions.classifiers.registry import make_classifier
+    from directions.pipeline import fit_directions
+    from directions.sampling import sample_and_label
+
+    try:
+        return load_bundled_direction(model, name)
+    except KeyError:
+        if samples is None:
+            raise SystemExit(f"{name!r} is not bundled for {model}: give --samples (directions_synthfaces.py's "
+                             f"--work folder) to fit it") from None
+    attribute, _, others = name.partition("-orth-")
+    if not others:
+        raise SystemExit(f"{name!r} is neither bundled nor a conditional name (ATTRIBUTE-orth-OTHER-OTHER...)")
+    labeler = make_classifier("synthfaces-labeler")
+    labelled = sample_and_label(G, labeler, samples / f"samples-{G.fingerprint()[:12]}", n=20_000, seed=0,
+                                progress=False)
+    fitted = fit_directions(labelled, [], generator_name=model, generator_fingerprint=G.fingerprint(),
+                            classifier_name=labeler.name, conditional=[(attribute, others.split("-"))])
+    return fitted[name]
 
 
 def main() -> int:
@@ -39,11 +72,12 @@ def main() -> int:
                              "strength range (default 1.5,3); repeatable")
     parser.add_argument("--judge", default="synthfaces-judge")
     parser.add_argument("--n", type=int, default=512, help="seeds per edit")
+    parser.add_argument("--samples", type=Path, default=None,
+                        help="directions_synthfaces.py's --work folder: fit candidate directions that are not bundled")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
     import faceedit
-    from directions.bundled import load_bundled_direction
     from directions.classifiers.registry import make_classifier
     from distill.dataset import PairSpec, render_pairs
     from faceedit.utils.metrics import psnr
@@ -58,21 +92,25 @@ def main() -> int:
         name, rows_text, *strength = edit.split(":")
         start, stop = (int(x) for x in rows_text.split(","))
         low, high = (float(x) for x in (strength[0].split(",") if strength else ("1.5", "3")))
-        direction = load_bundled_direction(args.model, name)
+        direction = _direction(G, args.model, name, args.samples)
         spec = PairSpec(direction=name, layers=(start, stop), alpha_min=low, alpha_max=high, num_seeds=args.n)
         pairs = [render_pairs(G, direction, spec, seeds[i:i + 64]) for i in range(0, len(seeds), 64)]
         a, b = torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])  # [N, 3, H, W] in [-1, 1]
+        other_noise = torch.cat([render_pairs(G, direction, spec, seeds[i:i + 64],
+                                              noise_seeds=[s + NOISE_OFFSET for s in seeds[i:i + 64]])[1]
+                                 for i in range(0, len(seeds), 64)])  # B with other noise maps
         scores_a, scores_b = judge(a), judge(b)
         names = [k for k in scores_a if "=" not in k]
         row = dict(edit=edit, direction=name, rows=[start, stop], alpha=[low, high],
                    unit=direction.unit_for((start, stop)), attribute=direction.attribute,
-                   psnr_unfiltered=float(psnr(a, b).mean()),
+                   psnr_unfiltered=float(psnr(a, b).mean()), psnr_other_noise=float(psnr(other_noise, b).mean()),
                    change_border=_mse(a, b, border), change_rest=_mse(a, b, ~border),
                    judged_change={k: float((scores_b[k] - scores_a[k]).mean()) for k in names},
                    judged_abs_change={k: float((scores_b[k] - scores_a[k]).abs().mean()) for k in names})
         rows.append(row)
         moved = ", ".join(f"{k} {row['judged_change'][k]:+.3f}" for k in names if k != direction.attribute)
-        print(f"{edit}: doing nothing {row['psnr_unfiltered']:.2f} dB, {direction.attribute} "
+        print(f"{edit}: doing nothing {row['psnr_unfiltered']:.2f} dB, noise floor {row['psnr_other_noise']:.1f} dB, "
+              f"{direction.attribute} "
               f"{row['judged_change'][direction.attribute]:+.3f}; border / rest change {row['change_border']:.4f} / "
               f"{row['change_rest']:.4f}; |yaw| {row['judged_abs_change'].get('yaw', float('nan')):.3f}; {moved}")
     result = dict(model=args.model, judge=args.judge, seeds=[seeds[0], seeds[-1]], rows=rows, **run_record())

@@ -107,14 +107,21 @@ def _seed_draws(G, seeds: List[int], spec: "PairSpec"):
 
 
 @torch.no_grad()
-def render_pairs(G, direction, spec: PairSpec, seeds: List[int], encoder=None):
+def render_pairs(G, direction, spec: PairSpec, seeds: List[int], encoder=None,
+                 noise_seeds: Optional[List[int]] = None):
     """``(A, B, alphas)`` for ``seeds``: float ``[N, 3, H, W]`` twice and ``[N]`` strengths.
 
     ``encoder``: the LatentEncoder of ``G``, needed by anchored specs (it finds the anchors' latents).
+    ``noise_seeds``: draw the noise maps from these seeds instead (same latents and strengths): what the noise
+    alone changes, which no filter can guess from its input. None = each pair's own seed.
     """
     from directions.edit import apply_direction
 
     z, alphas, noise = _seed_draws(G, seeds, spec)
+    if noise_seeds is not None:
+        if len(noise_seeds) != len(seeds):
+            raise ValueError(f"{len(noise_seeds)} noise seeds for {len(seeds)} pairs: give one per pair")
+        noise = _seed_draws(G, noise_seeds, spec)[2]
     if spec.anchor is None:
         ws = G.mapping(z, None, truncation_psi=spec.truncation_psi)  # [N, num_ws, w_dim]
     else:

@@ -3,6 +3,7 @@
     older = Filter.load("older")                  # bundled for synthfaces-64, or a folder
     edited = older(photo)                          # whole photo: align, filter, paste back
     edited_crop = older.apply_crop(aligned_crop)   # an aligned crop at the filter's resolution
+    stronger = older(photo, strength=1.2)          # 1.2 times the distilled change (0 = none)
     older.export_onnx("older.onnx")                # runs with onnxruntime, same outputs
 
 A filter is a folder: ``config.json`` (architecture, resolution, what it was distilled from) +
@@ -19,7 +20,7 @@ import torch
 
 from distill.networks import build_generator
 
-__all__ = ["Filter", "FILTER_FORMAT", "BUNDLED_FILTERS_DIR", "bundled_filters"]
+__all__ = ["Filter", "FILTER_FORMAT", "BUNDLED_FILTERS_DIR", "MAX_STRENGTH", "bundled_filters", "check_strength"]
 
 FILTER_FORMAT = "faceedit-filter"
 FILTER_VERSION = 1
@@ -30,6 +31,19 @@ def bundled_filters(model: str = "synthfaces-64") -> List[str]:
     """Names of the filters bundled for ``model``."""
     folder = BUNDLED_FILTERS_DIR / model
     return sorted(p.name for p in folder.iterdir() if (p / "config.json").is_file()) if folder.is_dir() else []
+
+
+MAX_STRENGTH = 3.0  # past this an extrapolated change is mostly artefacts
+
+
+def check_strength(strength: float) -> float:
+    """``strength`` as a float, or a ValueError that says which values a filter takes."""
+    value = float(strength)
+    if not 0.0 <= value <= MAX_STRENGTH:  # also refuses NaN
+        raise ValueError(f"filter strength {strength!r} is outside 0-{MAX_STRENGTH:g} (1 = the distilled change, 0 = "
+                         f"none); to edit the other way use the opposite filter (older / younger, feminine / "
+                         f"masculine)")
+    return value
 
 
 class Filter:
@@ -59,22 +73,42 @@ class Filter:
     # ------------------------------------------------------------------ applying
 
     @torch.no_grad()
-    def apply_tensor(self, images: torch.Tensor) -> torch.Tensor:
-        """``[N, 3, R, R]`` in [-1, 1] -> edited ``[N, 3, R, R]``."""
+    def apply_tensor(self, images: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
+        """Edit aligned crops.
+
+        Args:
+            images: crops in [-1, 1].
+            strength: how much of the filter's change to apply: ``images + strength * (filter(images) - images)``.
+                1 = as distilled, 0 = none; above 1 extrapolates the change (its artefacts grow with it).
+
+        Shape:
+            ``[N, 3, R, R]`` -> ``[N, 3, R, R]``.
+        """
         if images.ndim != 4 or tuple(images.shape[1:]) != (3, self.resolution, self.resolution):
             raise ValueError(f"this filter works on [N, 3, {self.resolution}, {self.resolution}] crops, got "
                              f"{tuple(images.shape)}")
-        return self.network(images.to(self.device).float())
+        strength = check_strength(strength)
+        x = images.to(self.device).float()
+        edited = self.network(x)  # [N, 3, R, R]
+        if strength == 1.0:
+            return edited
+        return (x + strength * (edited - x)).clamp(-1, 1)
 
-    def apply_crop(self, crop: np.ndarray) -> np.ndarray:
-        """An aligned crop ``uint8 [R, R, 3]`` -> the edited crop."""
+    def apply_crop(self, crop: np.ndarray, strength: float = 1.0) -> np.ndarray:
+        """An aligned crop ``uint8 [R, R, 3]`` -> the edited crop (``strength`` as in :meth:`apply_tensor`)."""
         from faceedit.utils.images import images_from_tensor, tensor_from_images
 
-        return images_from_tensor(self.apply_tensor(tensor_from_images(np.asarray(crop, dtype=np.uint8))))[0]
+        edited = self.apply_tensor(tensor_from_images(np.asarray(crop, dtype=np.uint8)), strength=strength)
+        return images_from_tensor(edited)[0]
 
-    def apply_photo(self, photo, every_face: bool = False, aligner=None) -> np.ndarray:
+    def apply_photo(self, photo, every_face: bool = False, aligner=None, strength: float = 1.0,
+                    paste_change: bool = True) -> np.ndarray:
         """A whole photo (anything :func:`faceedit.alignment.load_image` reads): align the largest face (or every
-        face), filter it, paste it back. Returns ``uint8 [H, W, 3]``.
+        face), filter it, paste it back. Returns ``uint8 [H, W, 3]``; ``strength`` as in :meth:`apply_tensor`.
+
+        ``paste_change`` adds only the filter's change to the photo, which keeps the photo's own detail where
+        the filter works at a lower resolution than the face has (as ``FaceEditor.paste_change``); False
+        pastes the filtered crop itself.
 
         ``aligner`` crops faces as the teacher generator's training faces were framed
         (``FaceAligner.for_model(name)``); None = the framing of the model recorded in the filter's metadata
@@ -89,18 +123,21 @@ class Filter:
             if self._aligner is None:
                 self._aligner = FaceAligner.for_model(self.metadata.get("teacher") or "", output_size=self.resolution)
             aligner = self._aligner
+        strength = check_strength(strength)  # before the alignment's work
         image = load_image(photo)
         faces = aligner.align_all(image, limit=None if every_face else 1)
         for face in faces:
-            image = paste_back(image, face, self.apply_crop(face.image))
+            image = paste_back(image, face, self.apply_crop(face.image, strength=strength),
+                               reference=face.image if paste_change else None)
         return image
 
-    def __call__(self, image) -> np.ndarray:
-        """An aligned crop (a square array at the filter's resolution) or a whole photo (anything else)."""
+    def __call__(self, image, strength: float = 1.0) -> np.ndarray:
+        """An aligned crop (a square array at the filter's resolution) or a whole photo (anything else);
+        ``strength`` as in :meth:`apply_tensor`."""
         array = image if isinstance(image, np.ndarray) else None
         if array is not None and array.shape == (self.resolution, self.resolution, 3):
-            return self.apply_crop(array)
-        return self.apply_photo(image)
+            return self.apply_crop(array, strength=strength)
+        return self.apply_photo(image, strength=strength)
 
     # ------------------------------------------------------------------ files
 

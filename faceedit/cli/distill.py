@@ -59,6 +59,9 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
     ap.add_argument("--filter", required=True, help="bundled filter name (older, younger, ...) or folder")
     ap.add_argument("--model", default="synthfaces-64", help="model whose bundled filters to look in")
     ap.add_argument("--every-face", action="store_true", help="filter every face, not only the largest")
+    ap.add_argument("--strength", type=float, default=1.0,
+                    help="how much of the filter's change to apply: 1 = as distilled (default), 0.5 = half, up to 3 "
+                         "(above 1 extrapolates)")
     ap.add_argument("--out", type=Path, required=True)
     ap.set_defaults(run=run_apply)
     ex = fsub.add_parser("export", help="export a filter to ONNX (runs with onnxruntime)")
@@ -117,15 +120,17 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_apply(args: argparse.Namespace) -> int:
-    from distill.filter import Filter
+    from distill.filter import Filter, check_strength
     from faceedit.alignment import FaceAligner
     from faceedit.utils.images import save_image
 
+    check_strength(args.strength)  # before loading anything
     flt = Filter.load(args.filter, model=args.model)
     aligner = FaceAligner.for_model(args.model, output_size=flt.resolution)
-    result = flt.apply_photo(args.photo, every_face=args.every_face, aligner=aligner)
+    result = flt.apply_photo(args.photo, every_face=args.every_face, aligner=aligner, strength=args.strength)
     save_image(result, args.out)
-    print(f"faceedit filters apply: {args.filter} -> {args.out}")
+    shown = "" if args.strength == 1.0 else f" at strength {args.strength:g}"
+    print(f"faceedit filters apply: {args.filter}{shown} -> {args.out}")
     return 0
 
 

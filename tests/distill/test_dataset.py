@@ -8,7 +8,7 @@ import pytest
 
 from directions.classifiers import CallableClassifier
 from directions.io import Direction
-from distill.dataset import PairSpec, dataset_status, export_folders, make_dataset, read_pairs
+from distill.dataset import PairSpec, dataset_status, export_folders, make_dataset, read_pairs, render_pairs
 from tests.conftest import tiny_generator
 
 
@@ -46,6 +46,18 @@ def test_pairs_share_face_and_noise_and_differ_by_the_edit(tmp_path):
     make_dataset(tmp_path / "zero", G, d, zero, progress=False)
     for a, b, _ in read_pairs(tmp_path / "zero"):
         np.testing.assert_array_equal(a, b)  # same latent and same noise: identical without an edit
+
+
+def test_other_noise_seeds_change_only_the_noise():
+    G, d = _setup()
+    a, b, alphas = render_pairs(G, d, SPEC, [0, 1])
+    a2, b2, alphas2 = render_pairs(G, d, SPEC, [0, 1], noise_seeds=[7, 8])
+    np.testing.assert_array_equal(alphas, alphas2)  # same strengths (and latents: the images barely move)
+    assert 0 < float((b2 - b).abs().max()) and float((b2 - b).abs().mean()) < float((b - a).abs().mean())
+    a3, _, _ = render_pairs(G, d, SPEC, [0, 1], noise_seeds=[0, 1])
+    np.testing.assert_array_equal(a3.numpy(), a.numpy())  # a pair's own seed is its own noise
+    with pytest.raises(ValueError, match="one per pair"):
+        render_pairs(G, d, SPEC, [0, 1], noise_seeds=[7])
 
 
 def test_same_request_same_bytes(tmp_path):

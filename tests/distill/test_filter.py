@@ -22,6 +22,21 @@ def test_crop_in_crop_out_and_save_load(tmp_path):
         Filter.load("sepia")
 
 
+def test_strength_scales_the_change():
+    flt = tiny_filter(resolution=16)
+    crop = np.random.RandomState(0).randint(60, 200, (16, 16, 3), dtype=np.uint8)
+    full = flt(crop).astype(float)
+    np.testing.assert_array_equal(flt(crop, strength=1.0), flt(crop))
+    np.testing.assert_array_equal(flt(crop, strength=0.0), crop)  # none of the change
+    half = flt(crop, strength=0.5).astype(float)
+    assert np.abs(half - (crop + full) / 2).max() <= 1  # halfway, up to 8-bit rounding
+    stronger = flt(crop, strength=1.5).astype(float)
+    assert np.abs(stronger - crop).mean() > 1.4 * np.abs(full - crop).mean()  # extrapolates (the filter darkens)
+    for bad in (-0.5, 3.5, float("nan")):
+        with pytest.raises(ValueError, match="outside 0-3.*opposite filter"):
+            flt(crop, strength=bad)
+
+
 def test_float16_files_are_half_the_size_and_filter_alike(tmp_path):
     flt = tiny_filter(resolution=16)
     flt.save_pretrained(tmp_path / "f32")

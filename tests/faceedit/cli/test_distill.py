@@ -26,6 +26,14 @@ def test_dataset_train_apply_export_end_to_end(tmp_path, capsys):
     assert main(["filters", "apply", str(photo), "--filter", str(tmp_path / "older-filter"), "--out",
                  str(tmp_path / "out.png")]) == 0
     assert np.asarray(Image.open(tmp_path / "out.png")).shape == (512, 512, 3)
+    assert main(["filters", "apply", str(photo), "--filter", str(tmp_path / "older-filter"), "--strength", "0",
+                 "--out", str(tmp_path / "none.png")]) == 0
+    unchanged = np.asarray(Image.open(tmp_path / "none.png")).astype(int) - skimage_data.astronaut()
+    assert np.abs(unchanged).max() <= 2  # strength 0: the photo back, up to the paste's resampling
+    capsys.readouterr()
+    assert main(["filters", "apply", str(photo), "--filter", str(tmp_path / "older-filter"), "--strength", "-1",
+                 "--out", str(tmp_path / "x.png")]) == 2
+    assert "strength -1.0 is outside 0-3" in capsys.readouterr().err and not (tmp_path / "x.png").exists()
     pytest.importorskip("onnxscript")
     assert main(["filters", "export", str(tmp_path / "older-filter"), "--out", str(tmp_path / "f.onnx")]) == 0
     assert (tmp_path / "f.onnx").stat().st_size > 1000

@@ -1,0 +1,121 @@
+"""How a filter's strength trades fidelity for change on pictures the GAN never made, and how much change the
+teacher itself carries onto such pictures.
+
+For each filter (``NAME=FILTER,DATASET`` as in distill_synthfaces.py, whose held-out pairs, fresh renders and
+teacher's change it shares) and each strength ``s`` (``Filter.apply_tensor(..., strength=s)``: the input plus
+``s`` times the filter's change):
+
+* fidelity: PSNR against the teacher's edited image on the dataset's held-out pairs;
+* generalisation: the judged change on fresh renders (distill_synthfaces.py's), as a fraction of the teacher's
+  change on GAN samples (the issue's ratio), and the filter's judged change on the teacher's own inputs.
+
+And once per filter, the *inversion route* on renders (distill/anchors.py, what anchored datasets are made
+of): each render plus the teacher's change around the render's encoded latent,
+``A + G(enc(A) + alpha d) - G(enc(A))``, for seeds no dataset uses. Its judged change, as a fraction of the
+teacher's change on GAN samples, is what the teacher itself does to such pictures; the filter at strength 1 on
+the same renders, as a fraction of it, says how much of that the filter reproduces.
+
+    python benchmarks/filter_strength_synthfaces.py \\
+        --filter older=older,runs/pairs-synthfaces-64/older-1a6aa4833adc-0-8191 --strength 1,1.1,1.2,1.3 \\
+        --json benchmarks/results/filter_strength_synthfaces-64.json --images docs/images
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import run_record  # noqa: E402
+from distill_synthfaces import RENDER_SEED, _direction_attribute, filter_and_teacher_pairs  # noqa: E402
+
+ANCHOR_SEED = 300_000  # first seed of the inversion route's renders: above every dataset's seeds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--filter", action="append", required=True, metavar="NAME=FILTER,DATASET")
+    parser.add_argument("--strength", default="1,1.1,1.2,1.3,1.4", help="comma-separated strengths")
+    parser.add_argument("--judge", default="synthfaces-judge")
+    parser.add_argument("--model", default="synthfaces-64", help="the teacher generator (for the inversion route)")
+    parser.add_argument("--held-out", type=int, default=64)
+    parser.add_argument("--renders", type=int, default=256)
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--images", type=Path, default=None, help="write a strip per filter (renders, then each "
+                                                                   "strength) here")
+    args = parser.parse_args()
+
+    import faceedit
+    from directions.bundled import resolve_direction
+    from directions.classifiers.registry import make_classifier
+    from distill.dataset import PairSpec, render_pairs
+    from faceedit.inversion.api import load_encoder_for
+    from faceedit.synthfaces import render_batch
+    from faceedit.utils.images import images_from_tensor, make_grid, save_png
+    from faceedit.utils.metrics import psnr
+
+    torch.set_grad_enabled(False)
+    strengths = [float(s) for s in args.strength.split(",")]
+    judge = make_classifier(args.judge)
+    G = faceedit.load_generator(args.model, device="cpu")
+    encoder = load_encoder_for(Path(str(args.model)).name, device="cpu")
+    renders, _ = render_batch(args.renders, seed=RENDER_SEED, resolution=G.img_resolution)  # [N, 3, H, W]
+    rows = []
+    for spec_text in args.filter:
+        name, flt, A, B, header = filter_and_teacher_pairs(spec_text)
+        attribute = _direction_attribute(header)
+        a = (A[-args.held_out:].float() - 128) / 127.5  # [n, 3, H, W] in [-1, 1]
+        b = (B[-args.held_out:].float() - 128) / 127.5
+        teacher = float((judge(b)[attribute] - judge(a)[attribute]).mean())
+        on_renders = judge(renders)[attribute]
+
+        layers = header["spec"]["layers"]
+        spec = PairSpec(**{**header["spec"], "anchor": "synthfaces", "classifier": None, "target": None,
+                           "min_change": 0.0, "max_other_change": {}, "layers": tuple(layers) if layers else None})
+        direction = resolve_direction(spec.direction, args.model, generator=G)
+        seeds = list(range(ANCHOR_SEED, ANCHOR_SEED + args.renders))
+        routed = [render_pairs(G, direction, spec, seeds[i:i + 64], encoder) for i in range(0, len(seeds), 64)]
+        anchors, carried = torch.cat([r[0] for r in routed]), torch.cat([r[1] for r in routed])
+        route_change = float((judge(carried)[attribute] - judge(anchors)[attribute]).mean())
+        filter_on_anchors = float((judge(flt.apply_tensor(anchors))[attribute] - judge(anchors)[attribute]).mean())
+
+        by_strength, strip = [], [renders[:8]]
+        for strength in strengths:
+            out = torch.cat([flt.apply_tensor(a[i:i + 32], strength) for i in range(0, len(a), 32)])
+            filtered = torch.cat([flt.apply_tensor(renders[i:i + 32], strength) for i in range(0, len(renders), 32)])
+            change = float((judge(filtered)[attribute] - on_renders).mean())
+            on_gan = float((judge(out)[attribute] - judge(a)[attribute]).mean())
+            by_strength.append(dict(strength=strength, psnr=float(psnr(out, b).mean()), change_on_renders=change,
+                                    ratio=change / teacher, change_on_gan_samples=on_gan,
+                                    ratio_on_gan_samples=on_gan / teacher))
+            strip.append(filtered[:8])
+            print(f"{name} at strength {strength:g}: PSNR {by_strength[-1]['psnr']:.2f} dB; judged {attribute} "
+                  f"change on renders {change:+.3f} ({100 * change / teacher:.0f} % of the teacher's {teacher:+.3f} "
+                  f"on GAN samples), on the teacher's inputs {on_gan:+.3f} ({100 * on_gan / teacher:.0f} %)")
+        row = dict(filter=name, attribute=attribute, teacher_change=teacher, held_out=len(a), renders=len(renders),
+                   strengths=by_strength, route_renders=len(anchors), route_change_on_renders=route_change,
+                   route_ratio=route_change / teacher, filter_change_on_route_renders=filter_on_anchors,
+                   filter_to_route=filter_on_anchors / route_change if route_change else float("nan"),
+                   spec=dataclasses.asdict(spec))
+        rows.append(row)
+        print(f"{name}: the inversion route changes {attribute} on renders by {route_change:+.3f} "
+              f"({100 * row['route_ratio']:.0f} % of the teacher on GAN samples); the filter at strength 1 on the "
+              f"same renders {filter_on_anchors:+.3f} ({100 * row['filter_to_route']:.0f} % of the route)")
+        if args.images:
+            save_png(make_grid(images_from_tensor(torch.cat(strip)), cols=8).repeat(2, 0).repeat(2, 1),
+                     args.images / f"filter-strength-{name}.png")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(dict(rows=rows, judge=judge.name, render_seed=RENDER_SEED,
+                                             anchor_seeds=[ANCHOR_SEED, ANCHOR_SEED + args.renders - 1],
+                                             **run_record()), indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
