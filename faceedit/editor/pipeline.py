@@ -436,7 +436,7 @@ class FaceEditor:
         self,
         image: Union[Image, LocatedFace],  # a photo, or a face from locate()/encode()/sample()
         name: str,  # a filter of this editor (see .filters / .filter_edits)
-        strength: float = 1.0,  # 1 = the filter's full edit; in between blends with the input crop
+        strength: float = 1.0,  # 1 = the filter's full edit, 0 = none, in between blends; up to 3 extrapolates
         face: int = 0,  # which face of a photo, largest first
         aligned: bool = False,  # the image is already an aligned crop
     ) -> EditResult:
@@ -447,7 +447,7 @@ class FaceEditor:
             (``.before``); ``.latent`` is None (no inversion).
 
         Raises:
-            KeyError: no such filter (the message lists this editor's). ValueError: strength outside [0, 1].
+            KeyError: no such filter (the message lists this editor's). ValueError: strength outside [0, 3].
 
         Example::
 
@@ -462,7 +462,7 @@ class FaceEditor:
     def apply_filters(
         self,
         image: Union[Image, LocatedFace],  # a photo, or a face from locate()/encode()/sample()
-        filters: Sequence[Tuple[str, float]],  # (filter name, strength in [0, 1]) applied in this order
+        filters: Sequence[Tuple[str, float]],  # (filter name, strength in [0, 3]) applied in this order
         face: int = 0,  # which face of a photo, largest first
         aligned: bool = False,  # the image is already an aligned crop
     ) -> EditResult:
@@ -482,12 +482,8 @@ class FaceEditor:
             have = ", ".join(sorted(self.filters)) or "none"
             raise KeyError(f"no filter {name!r} for {self.model_name or 'this model'} (it has: {have}); train one with "
                            f"`faceedit distill train`")
-        if not 0.0 <= strength <= 1.0:
-            raise ValueError(f"filter strength must be between 0 and 1, got {strength}")
         flt = self.filters[name]
-        source = _resize(crop, flt.resolution)
-        out = source.astype(np.float32) + strength * (flt.apply_crop(source).astype(np.float32) - source)
-        return _resize(np.uint8(np.clip(np.rint(out), 0, 255)), crop.shape[0])
+        return _resize(flt.apply_crop(_resize(crop, flt.resolution), strength=strength), crop.shape[0])
 
 
 def _resize(image: np.ndarray, size: int) -> np.ndarray:

@@ -89,12 +89,13 @@ def test_filters_apply_with_a_strength():
     full = editor.apply_filter(crop, "darker", aligned=True)
     half = editor.apply_filter(crop, "darker", strength=0.5, aligned=True)
     none = editor.apply_filter(crop, "darker", strength=0.0, aligned=True)
-    assert full.aligned.mean() < half.aligned.mean() < none.aligned.mean() == 180
+    more = editor.apply_filter(crop, "darker", strength=1.5, aligned=True)
+    assert more.aligned.mean() < full.aligned.mean() < half.aligned.mean() < none.aligned.mean() == 180
     assert full.edits == {"darker": 1.0} and full.latent is None
     with pytest.raises(KeyError, match="no filter 'older'.*darker"):
         editor.apply_filter(crop, "older", aligned=True)
-    with pytest.raises(ValueError, match="between 0 and 1"):
-        editor.apply_filter(crop, "darker", strength=2.0, aligned=True)
+    with pytest.raises(ValueError, match="outside 0-3"):
+        editor.apply_filter(crop, "darker", strength=3.5, aligned=True)
 
 
 def test_a_direction_for_another_generator_is_refused(editor):
