@@ -107,7 +107,8 @@ def main() -> int:
                      args.images / f"filter-{name}.png")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(dict(rows=rows, judge=judge.name, render_seed=args.render_seed, **run_record()), indent=2) + "\n")
+        record = dict(rows=rows, judge=judge.name, render_seed=args.render_seed, **run_record())
+        args.json.write_text(json.dumps(record, indent=2) + "\n")
     return 0
 
 
