@@ -108,18 +108,18 @@ def test_bundled_filters_drive_the_instant_image_for_age_and_gender(monkeypatch)
     assert "Move the age or gender slider" in " ".join(_texts(at, "info"))
     assert not _images(at, "instant")
     help_texts = {s.label: s.help for s in at.slider}
-    assert "min(|v| / 2.25, 1)" in help_texts["age"] and "no filter for smile" in help_texts["smile"]
+    assert "|v| / 2.25 of it" in help_texts["age"] and "no filter for smile" in help_texts["smile"]
 
     shown = {}
     for attribute, value in (("age", 1.0), ("age", 2.0), ("age", 2.25), ("age", 3.0), ("gender", -2.0)):
         at.slider(key=f"attr_{attribute}").set_value(value).run()
         _ok(at)
         shown[attribute, value] = _images(at, "instant: after")["instant: after"]
-        if (attribute, value) == ("age", 1.0):  # the cross-fade, as the caption says: 1 / 2.25 of older's edit
+        if (attribute, value) == ("age", 1.0):  # in proportion, as the caption says: 1 / 2.25 of older's edit
             assert "`older` at 44%" in " ".join(_texts(at, "caption"))
-            assert "min(|v| / 2.25, 1)" in " ".join(_texts(at, "caption"))
-    assert shown["age", 1.0] != shown["age", 2.0] != shown["age", 2.25]
-    assert shown["age", 2.25] == shown["age", 3.0]  # capped at the filter's own strength
+            assert "|v| / 2.25 of it" in " ".join(_texts(at, "caption"))
+    assert shown["age", 1.0] != shown["age", 2.0] != shown["age", 2.25] != shown["age", 3.0]  # on past 2.25
+    assert "`older` at 133%" in " ".join(_texts(at, "caption"))
     assert shown["gender", -2.0] != shown["age", 3.0]  # feminine ran on top of older
     assert "`feminine` at 89%" in " ".join(_texts(at, "caption"))
     assert [b.label for b in at.get("download_button")] == ["Download (instant)", "Download (exact)"]

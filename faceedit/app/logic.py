@@ -115,21 +115,24 @@ def decode_upload(data: bytes, max_pixels: int = MAX_UPLOAD_PIXELS) -> np.ndarra
 
 
 def instant_blend(value: float, strength: float) -> float:
-    """How much of a filter's full edit the instant mode shows for a slider value.
+    """How much of a filter's edit the instant mode applies for a slider value.
 
     A filter makes one edit, of the strength it was distilled at (``strength``, e.g. 2.25 for the bundled
-    ``older``). The instant mode cross-fades: ``face + blend * (filter(face) - face)`` with
-    ``blend = min(|value| / |strength|, 1)``, so the change grows linearly up to the filter's strength and
-    stays at its full edit beyond it.
+    ``older``). The instant mode applies ``face + blend * (filter(face) - face)`` (the filter's ``strength``
+    argument) with ``blend = |value| / |strength|``: the change grows linearly with the slider, and past the
+    filter's own strength it extrapolates (4/3 of the edit at ±3 for the bundled filters; what that costs in
+    fidelity and buys in change: BENCHMARKS.md, "Strength").
 
     Args:
         value: the slider, in standard deviations (its sign picks the filter, not the blend).
         strength: the filter's own strength, non-zero.
 
     Returns:
-        The blend, in ``[0, 1]``.
+        The blend, ``>= 0`` (at most the filters' largest strength, 3).
     """
-    return float(min(abs(value) / abs(strength), 1.0))
+    from distill.filter import MAX_STRENGTH
+
+    return float(min(abs(value) / abs(strength), MAX_STRENGTH))
 
 
 def plan_instant_edit(
@@ -170,15 +173,15 @@ def instant_note(filter_edits: Mapping[str, Tuple[str, float]], plan: Sequence[T
         plan: ``[(filter name, blend)]`` from :func:`plan_instant_edit`.
 
     Returns:
-        A sentence such as "Instant mode cross-fades the face with a filter's full edit, capped: `older` at 44 %
-        (a slider at v shows min(|v| / 2.25, 1) of it; past ±2.25 only exact mode changes more)."
+        A sentence such as "Instant mode applies a filter's edit in proportion to the slider: `older` at 44 %
+        (a slider at v applies |v| / 2.25 of it; past ±2.25 it extrapolates)."
     """
     parts = []
     for name, blend in plan:
         strength = abs(filter_edits[name][1])
-        parts.append(f"`{name}` at {blend:.0%} (a slider at v shows min(|v| / {strength:g}, 1) of it; past "
-                     f"±{strength:g} only exact mode changes more)")
-    return "Instant mode cross-fades the face with a filter's full edit, capped: " + "; ".join(parts) + "."
+        parts.append(f"`{name}` at {blend:.0%} (a slider at v applies |v| / {strength:g} of it; past ±{strength:g} "
+                     f"it extrapolates)")
+    return "Instant mode applies a filter's edit in proportion to the slider: " + "; ".join(parts) + "."
 
 
 def slider_help(attribute: str, filter_edits: Mapping[str, Tuple[str, float]]) -> str:
@@ -197,8 +200,8 @@ def slider_help(attribute: str, filter_edits: Mapping[str, Tuple[str, float]]) -
         return text + f" Instant mode has no filter for {attribute}: only exact mode edits it."
     names = " / ".join(f"{name} ({strength:+g})" for name, strength in filters)
     strength = abs(filters[0][1])
-    return (text + f" Instant mode cross-fades to the filter's full edit ({names}): min(|v| / {strength:g}, 1) of "
-            f"it, so it stops growing at ±{strength:g}.")
+    return (text + f" Instant mode applies the filter's edit ({names}) in proportion: |v| / {strength:g} of it, "
+            f"extrapolated past ±{strength:g}.")
 
 
 def faces_message(count: int, index: int) -> str:

@@ -34,7 +34,7 @@ def test_instant_plan_picks_the_filter_by_attribute_and_sign_and_blends():
     filters = {"older": ("age", 2.0), "younger": ("age", -2.0), "feminine": ("gender", -2.0)}
     plan, missing = plan_instant_edit(filters, {"age": -1.0, "gender": 3.0, "smile": 1.0, "beard": 0.0})
     assert plan == [("younger", 0.5)] and missing == ["gender", "smile"]
-    assert plan_instant_edit(filters, {"age": 5.0})[0] == [("older", 1.0)]
+    assert plan_instant_edit(filters, {"age": 3.0})[0] == [("older", 1.5)]  # past the filter's own edit
 
 
 def test_photo_key_tells_photos_apart():
@@ -69,17 +69,18 @@ def test_paths_are_allowed_only_when_the_operator_says_so():
     assert paths_allowed({"FACEEDIT_APP_ALLOW_PATHS": "1"})
 
 
-def test_instant_strength_is_a_capped_cross_fade_with_the_filters_full_edit():
+def test_instant_strength_follows_the_slider_and_extrapolates_past_the_filters_edit():
     assert instant_blend(1.0, 2.25) == pytest.approx(1 / 2.25)
     assert instant_blend(-1.125, -2.25) == pytest.approx(0.5)
-    assert instant_blend(2.25, 2.25) == instant_blend(3.0, 2.25) == 1.0  # no further than the filter goes
+    assert instant_blend(2.25, 2.25) == 1.0 and instant_blend(3.0, 2.25) == pytest.approx(4 / 3)
+    assert instant_blend(30.0, 2.25) == 3.0  # never past what a filter accepts
     filters = {"older": ("age", 2.25), "younger": ("age", -2.25)}
     plan, _ = plan_instant_edit(filters, {"age": -0.45})
     assert plan == [("younger", pytest.approx(0.2))]
-    assert instant_note(filters, plan) == ("Instant mode cross-fades the face with a filter's full edit, capped: "
-                                           "`younger` at 20% (a slider at v shows min(|v| / 2.25, 1) of it; past "
-                                           "±2.25 only exact mode changes more).")
-    assert "min(|v| / 2.25, 1)" in slider_help("age", filters)
+    assert instant_note(filters, plan) == ("Instant mode applies a filter's edit in proportion to the slider: "
+                                           "`younger` at 20% (a slider at v applies |v| / 2.25 of it; past ±2.25 "
+                                           "it extrapolates).")
+    assert "|v| / 2.25 of it, extrapolated past ±2.25" in slider_help("age", filters)
     assert "no filter for smile: only exact mode edits it" in slider_help("smile", filters)
 
 
