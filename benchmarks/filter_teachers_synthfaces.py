@@ -28,7 +28,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Dict, Optional
 
 import torch
 
@@ -40,8 +40,9 @@ FIRST_SEED = 100_000  # above every dataset's seeds in benchmarks/filters_synthf
 NOISE_OFFSET = 1_000_000  # the other noise maps' seeds: seed + this
 
 
-def _direction(G, model: str, name: str, samples: Optional[Path]):
-    """The bundled direction ``name``, or one fitted by the labeler on ``samples`` (a conditional name)."""
+def _direction(G, model: str, name: str, samples: Optional[Path], fitted: Dict[str, object]):
+    """The bundled direction ``name``, or one fitted by the labeler on ``samples`` (a conditional name); fitted
+    ones are kept in ``fitted`` for the next edit that names them."""
     from directions.bundled import load_bundled_direction
     from directions.classifiers.registry import make_classifier
     from directions.pipeline import fit_directions
@@ -53,14 +54,16 @@ def _direction(G, model: str, name: str, samples: Optional[Path]):
         if samples is None:
             raise SystemExit(f"{name!r} is not bundled for {model}: give --samples (directions_synthfaces.py's "
                              f"--work folder) to fit it") from None
+    if name in fitted:
+        return fitted[name]
     attribute, _, others = name.partition("-orth-")
     if not others:
         raise SystemExit(f"{name!r} is neither bundled nor a conditional name (ATTRIBUTE-orth-OTHER-OTHER...)")
     labeler = make_classifier("synthfaces-labeler")
     labelled = sample_and_label(G, labeler, samples / f"samples-{G.fingerprint()[:12]}", n=20_000, seed=0,
                                 progress=False)
-    fitted = fit_directions(labelled, [], generator_name=model, generator_fingerprint=G.fingerprint(),
-                            classifier_name=labeler.name, conditional=[(attribute, others.split("-"))])
+    fitted[name] = fit_directions(labelled, [], generator_name=model, generator_fingerprint=G.fingerprint(),
+                                  classifier_name=labeler.name, conditional=[(attribute, others.split("-"))])[name]
     return fitted[name]
 
 
@@ -87,12 +90,13 @@ def main() -> int:
     judge = make_classifier(args.judge)
     seeds = list(range(FIRST_SEED, FIRST_SEED + args.n))
     border = _border_mask(G.img_resolution)
+    fitted: Dict[str, object] = {}  # candidate directions fitted so far
     rows = []
     for edit in args.edit:
         name, rows_text, *strength = edit.split(":")
         start, stop = (int(x) for x in rows_text.split(","))
         low, high = (float(x) for x in (strength[0].split(",") if strength else ("1.5", "3")))
-        direction = _direction(G, args.model, name, args.samples)
+        direction = _direction(G, args.model, name, args.samples, fitted)
         spec = PairSpec(direction=name, layers=(start, stop), alpha_min=low, alpha_max=high, num_seeds=args.n)
         pairs = [render_pairs(G, direction, spec, seeds[i:i + 64]) for i in range(0, len(seeds), 64)]
         a, b = torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])  # [N, 3, H, W] in [-1, 1]
