@@ -116,9 +116,12 @@ def _age(page) -> float:
 def _slide_age_to(page, value: float) -> None:
     """Move the age slider with the keyboard (0.1 a press) until the page shows ``value``."""
     thumb = page.locator(AGE_SLIDER)
-    thumb.focus()  # a rerun may have re-rendered the slider and taken the focus away
-    for _ in range(round((value - _age(page)) / 0.1)):
-        page.keyboard.press("ArrowRight")
+    for _ in range(80):  # one press at a time: a rerun may re-render the slider and take the focus away
+        current = _age(page)
+        if abs(current - value) < 1e-6:
+            break
+        thumb.focus()
+        page.keyboard.press("ArrowRight" if value > current else "ArrowLeft")
     page.wait_for_function("([selector, value]) => { const t = document.querySelector(selector);"
                            " return t && Math.abs(parseFloat(t.value) - value) < 1e-6; }", arg=[AGE_SLIDER, value])
 
