@@ -70,10 +70,10 @@ def main() -> int:
         trained_on = flt.metadata.get("dataset", {})
         a = (A[-args.held_out:].float() - 128) / 127.5
         b = (B[-args.held_out:].float() - 128) / 127.5
-        out = torch.cat([flt.apply_tensor(a[i:i + 32]) for i in range(0, len(a), 32)])
+        out = apply_in_batches(flt, a)
         attribute = attributes.get(name) or _direction_attribute(header)
         renders, _ = render_batch(args.renders, seed=args.render_seed, resolution=flt.resolution)
-        filtered = torch.cat([flt.apply_tensor(renders[i:i + 32]) for i in range(0, len(renders), 32)])
+        filtered = apply_in_batches(flt, renders)
         teacher = {k: float((judge(b)[k] - judge(a)[k]).mean()) for k in judge(b[:1]) if "=" not in k}
         student = {k: float((judge(filtered)[k] - judge(renders)[k]).mean()) for k in teacher}
         on_gan = float((judge(out)[attribute] - judge(a)[attribute]).mean())  # same inputs as the teacher
@@ -91,7 +91,7 @@ def main() -> int:
                    other_changes_filter={k: v for k, v in student.items() if k != attribute})
         if args.train_pairs:
             seen_a, seen_b = ((x[:args.train_pairs].float() - 128) / 127.5 for x in (A, B))
-            seen = torch.cat([flt.apply_tensor(seen_a[i:i + 32]) for i in range(0, len(seen_a), 32)])
+            seen = apply_in_batches(flt, seen_a)
             row.update(train_pairs=len(seen_a), psnr_train_pairs=float(psnr(seen, seen_b).mean()))
             print(f"{name}: PSNR {row['psnr_train_pairs']:.2f} dB on {len(seen_a)} pairs it trained on")
         rows.append(row)
@@ -125,6 +125,11 @@ def filter_and_teacher_pairs(spec: str):
         raise SystemExit(f"{dataset} holds anchored pairs (A is not the teacher's image); pass the teacher's own "
                          f"pairs, a dataset made with the same request without --anchor")
     return name, Filter.load(filter_path), A, B, header
+
+
+def apply_in_batches(flt, images: torch.Tensor, strength: float = 1.0, batch: int = 32) -> torch.Tensor:
+    """``flt.apply_tensor`` over ``images [N, 3, R, R]`` a batch at a time (the memory of one batch)."""
+    return torch.cat([flt.apply_tensor(images[i:i + batch], strength) for i in range(0, len(images), batch)])
 
 
 def _border_mask(size: int) -> torch.Tensor:

@@ -32,7 +32,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import run_record  # noqa: E402
-from distill_synthfaces import RENDER_SEED, _direction_attribute, filter_and_teacher_pairs  # noqa: E402
+from distill_synthfaces import RENDER_SEED, _direction_attribute, apply_in_batches, filter_and_teacher_pairs  # noqa: E402
 
 ANCHOR_SEED = 300_000  # first seed of the inversion route's renders: above every dataset's seeds
 
@@ -82,12 +82,12 @@ def main() -> int:
         routed = [render_pairs(G, direction, spec, seeds[i:i + 64], encoder) for i in range(0, len(seeds), 64)]
         anchors, carried = torch.cat([r[0] for r in routed]), torch.cat([r[1] for r in routed])
         route_change = float((judge(carried)[attribute] - judge(anchors)[attribute]).mean())
-        filter_on_anchors = float((judge(flt.apply_tensor(anchors))[attribute] - judge(anchors)[attribute]).mean())
+        filter_on_anchors = float((judge(apply_in_batches(flt, anchors))[attribute] - judge(anchors)[attribute]).mean())
 
         by_strength, strip = [], [renders[:8]]
         for strength in strengths:
-            out = torch.cat([flt.apply_tensor(a[i:i + 32], strength) for i in range(0, len(a), 32)])
-            filtered = torch.cat([flt.apply_tensor(renders[i:i + 32], strength) for i in range(0, len(renders), 32)])
+            out = apply_in_batches(flt, a, strength)
+            filtered = apply_in_batches(flt, renders, strength)
             change = float((judge(filtered)[attribute] - on_renders).mean())
             on_gan = float((judge(out)[attribute] - judge(a)[attribute]).mean())
             by_strength.append(dict(strength=strength, psnr=float(psnr(out, b).mean()), change_on_renders=change,
