@@ -5,7 +5,9 @@ Our own implementation of the published architecture:
 * :class:`GlobalGenerator` — 7x7 stem, ``n_downsampling`` stride-2 convolutions, ``n_blocks``
   residual blocks, transposed-convolution upsampling, 7x7 output with tanh; instance norm and
   reflection padding. With ``residual=True`` it predicts a change added to the input image, which
-  keeps identity and background by construction.
+  keeps identity and background by construction. With ``skips=True`` (our addition, U-Net-like) each
+  encoder scale's features reach the decoder at the same scale through a 1x1 convolution, so the change
+  can follow the input's edges instead of being painted from the bottleneck alone.
 * :class:`LocalEnhancer` — wraps a global generator that runs at half resolution and adds a
   full-resolution front end and back end (for twice the global generator's resolution).
 * :class:`MultiscaleDiscriminator` — ``num_d`` PatchGAN discriminators on the input downsampled
@@ -25,6 +27,14 @@ __all__ = ["GlobalGenerator", "LocalEnhancer", "MultiscaleDiscriminator", "NLaye
 
 def _norm(channels: int) -> torch.nn.Module:
     return torch.nn.InstanceNorm2d(channels, affine=False)
+
+
+def _zero_conv1x1(channels: int) -> torch.nn.Conv2d:
+    """A 1x1 convolution whose output starts at zero (a new path that changes nothing until it is trained)."""
+    conv = torch.nn.Conv2d(channels, channels, 1)
+    torch.nn.init.zeros_(conv.weight)
+    torch.nn.init.zeros_(conv.bias)
+    return conv
 
 
 class ResnetBlock(torch.nn.Module):
@@ -52,6 +62,8 @@ class GlobalGenerator(torch.nn.Module):
         n_blocks: int = 9,  # residual blocks at the bottleneck
         max_channels: int = 1024,  # cap on channels
         residual: bool = True,  # predict a change added to the input (input_nc == output_nc)
+        skips: bool = False,  # add each encoder scale's features to the decoder's at that scale (1x1 convolutions
+        # starting at zero: with them a filter trained without skips computes exactly what it did)
     ):
         super().__init__()
         if residual and input_nc != output_nc:
@@ -61,10 +73,15 @@ class GlobalGenerator(torch.nn.Module):
         layers: List[torch.nn.Module] = [torch.nn.ReflectionPad2d(3), torch.nn.Conv2d(input_nc, ngf, 7), _norm(ngf),
                                          torch.nn.ReLU(True)]
         channels = ngf
+        encoder_channels = [ngf]  # channels of the stem and of each downsampling's output, full resolution first
         for _ in range(n_downsampling):
             out = min(channels * 2, max_channels)
             layers += [torch.nn.Conv2d(channels, out, 3, stride=2, padding=1), _norm(out), torch.nn.ReLU(True)]
             channels = out
+            encoder_channels.append(out)
+        # front[i] after which an encoder scale's features are taken: the stem's ReLU, then each downsampling's
+        # but the last (whose output is the bottleneck itself)
+        self._taps = [3 + 3 * k for k in range(n_downsampling)]
         layers += [ResnetBlock(channels) for _ in range(n_blocks)]
         self.front = torch.nn.Sequential(*layers)
         up: List[torch.nn.Module] = []
@@ -74,12 +91,28 @@ class GlobalGenerator(torch.nn.Module):
                    torch.nn.ReLU(True)]
             channels = out
         self.up = torch.nn.Sequential(*up)
+        self.skip: Optional[torch.nn.ModuleList] = None
+        if skips:
+            # decoder stage i ends at the resolution of encoder scale n_downsampling - 1 - i
+            self.skip = torch.nn.ModuleList(
+                _zero_conv1x1(encoder_channels[n_downsampling - 1 - i]) for i in range(n_downsampling))
         self.last = torch.nn.Sequential(torch.nn.ReflectionPad2d(3), torch.nn.Conv2d(channels, output_nc, 7))
         self.features_nc = channels
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Full-resolution features before the output convolution ``[N, ngf, H, W]`` (for the local enhancer)."""
-        return self.up(self.front(x))
+        if self.skip is None:
+            return self.up(self.front(x))
+        taps = []
+        for index, layer in enumerate(self.front):
+            x = layer(x)
+            if index in self._taps:
+                taps.append(x)  # [N, C_k, H / 2^k, W / 2^k]
+        for stage, skip in enumerate(self.skip):
+            for layer in self.up[3 * stage:3 * stage + 3]:  # transposed convolution, norm, ReLU
+                x = layer(x)
+            x = x + skip(taps[-1 - stage])  # [N, C, H', W']: the encoder's features at the same scale
+        return x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.last(self.features(x))  # [N, C_out, H, W]
@@ -98,12 +131,13 @@ class LocalEnhancer(torch.nn.Module):
         n_blocks_global: int = 9,
         n_blocks_local: int = 3,  # residual blocks of the full-resolution branch
         residual: bool = True,
+        skips: bool = False,  # the global generator's encoder-to-decoder skips (GlobalGenerator)
     ):
         super().__init__()
         self.residual = residual
         self.n_downsampling = n_downsampling_global + 1
         self.global_generator = GlobalGenerator(input_nc, output_nc, 2 * ngf, n_downsampling_global, n_blocks_global,
-                                                residual=False)
+                                                residual=False, skips=skips)
         self.down = torch.nn.Sequential(
             torch.nn.ReflectionPad2d(3), torch.nn.Conv2d(input_nc, ngf, 7), _norm(ngf), torch.nn.ReLU(True),
             torch.nn.Conv2d(ngf, 2 * ngf, 3, stride=2, padding=1), _norm(2 * ngf), torch.nn.ReLU(True))

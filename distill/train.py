@@ -46,6 +46,8 @@ class FilterTrainingConfig:
     n_downsampling: int = 4  # generator downsamplings (global part)
     n_blocks: int = 6  # residual blocks (global part)
     residual: bool = True  # predict a change over the input
+    skips: bool = False  # the generator's encoder-to-decoder skips at every scale (GlobalGenerator); a filter
+    # trained without them can start a run with them (--init-from): they start at zero
     ndf: int = 32  # discriminator channels of the first layer
     n_layers_d: int = 3  # stride-2 layers per discriminator
     num_d: int = 2  # discriminator scales
@@ -79,11 +81,13 @@ class FilterTrainingConfig:
             raise ValueError(f"precision must be one of {', '.join(FILTER_PRECISIONS)}, got {self.precision!r}")
 
     def architecture(self) -> Dict[str, Any]:
+        """``build_generator``'s arguments (``skips`` only when set, so filters saved before it load unchanged)."""
+        skips = {"skips": True} if self.skips else {}
         if self.generator == "local":
             return dict(kind="local", ngf=self.ngf, n_downsampling_global=self.n_downsampling,
-                        n_blocks_global=self.n_blocks, residual=self.residual)
+                        n_blocks_global=self.n_blocks, residual=self.residual, **skips)
         return dict(kind="global", ngf=self.ngf, n_downsampling=self.n_downsampling, n_blocks=self.n_blocks,
-                    residual=self.residual)
+                    residual=self.residual, **skips)
 
     def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)
@@ -95,7 +99,8 @@ class FilterTrainingConfig:
 
 
 # What runs saved before a setting existed were trained with (so they resume unchanged).
-LEGACY_SETTINGS: Dict[str, Any] = {"perceptual": "lpips", "flip": False, "lambda_gan": 1.0, "lr_decay_steps": 0}
+LEGACY_SETTINGS: Dict[str, Any] = {"perceptual": "lpips", "flip": False, "lambda_gan": 1.0, "lr_decay_steps": 0,
+                                   "skips": False}
 
 
 def load_pairs(dataset: Union[str, Path]):
@@ -240,11 +245,15 @@ class FilterTrainer:
         from faceedit.utils.files import weights_fingerprint
 
         start = Filter.load(folder, device=self.device)  # a folder, or a bundled filter's name
-        if start.architecture != self.config.architecture():
-            raise ValueError(f"{folder} is a {start.architecture} filter; this run builds "
-                             f"{self.config.architecture()}. Pass the same --ngf/--n-downsampling/--n-blocks/"
-                             f"--generator to fine-tune it")
-        self.G.load_state_dict(start.network.state_dict(), strict=True)
+        wanted = self.config.architecture()
+        if start.architecture not in (wanted, {k: v for k, v in wanted.items() if k != "skips"}):
+            raise ValueError(f"{folder} is a {start.architecture} filter; this run builds {wanted}. Pass the same "
+                             f"--ngf/--n-downsampling/--n-blocks/--generator to fine-tune it")
+        weights = start.network.state_dict()
+        if "skips" not in start.architecture and self.config.skips:
+            # a filter without skips, continued with them: its weights, and the new skips at their zero start
+            weights.update({k: v for k, v in self.G.state_dict().items() if ".skip." in f".{k}"})
+        self.G.load_state_dict(weights, strict=True)
         return {"path": str(folder), "weights_fingerprint": weights_fingerprint(start.network),
                 "training_steps": start.metadata.get("training_steps")}
 

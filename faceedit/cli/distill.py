@@ -33,6 +33,9 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
     tr.add_argument("--n-downsampling", type=int, default=None,
                     help="downsamplings of the global generator (default 4; 3 suits 64x64 faces)")
     tr.add_argument("--n-blocks", type=int, default=None, help="residual blocks (default 6)")
+    tr.add_argument("--skips", action="store_true", default=None,
+                    help="encoder-to-decoder skips at every scale (with --init-from a filter without them, they "
+                         "start at zero)")
     tr.add_argument("--generator", choices=["global", "local"], default=None)
     tr.add_argument("--seed", type=int, default=None)
     tr.add_argument("--precision", choices=["auto", "fp32", "bf16"], default=None,
@@ -89,8 +92,8 @@ def run_train(args: argparse.Namespace) -> int:
     changes.update({k: v for k, v in dict(steps=args.steps, lr_decay_steps=args.lr_decay_steps,
                                           batch_size=args.batch_size, ngf=args.ngf,
                                           n_downsampling=args.n_downsampling, n_blocks=args.n_blocks,
-                                          generator=args.generator, seed=args.seed, held_out=args.held_out,
-                                          precision=args.precision,
+                                          skips=args.skips, generator=args.generator, seed=args.seed,
+                                          held_out=args.held_out, precision=args.precision,
                                           perceptual=args.perceptual).items()
                     if v is not None})
     config = FilterTrainingConfig(**{**base.to_dict(), **changes})

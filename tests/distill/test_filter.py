@@ -70,6 +70,24 @@ def test_onnx_export_matches_pytorch(tmp_path):
     np.testing.assert_allclose(session.run(None, {"images": x.numpy()})[0], flt.apply_tensor(x).numpy(), atol=1e-4)
 
 
+def test_onnx_export_of_a_filter_with_skips_matches_pytorch(tmp_path):
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxscript")
+    ort = pytest.importorskip("onnxruntime")
+    from distill.networks import build_generator
+
+    arch = dict(kind="global", ngf=4, n_downsampling=2, n_blocks=1, skips=True)
+    torch.manual_seed(0)
+    net = build_generator(**arch)
+    with torch.no_grad():
+        for conv in net.skip:  # away from their zero start, so the export must carry them
+            conv.weight.normal_(0, 0.3)
+    flt = Filter(net, 32, arch, {"name": "skips"})
+    session = ort.InferenceSession(str(flt.export_onnx(tmp_path / "f.onnx")), providers=["CPUExecutionProvider"])
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    np.testing.assert_allclose(session.run(None, {"images": x.numpy()})[0], flt.apply_tensor(x).numpy(), atol=1e-4)
+
+
 def test_no_bundled_filters_for_unknown_models():
     assert bundled_filters("nothing") == []
 

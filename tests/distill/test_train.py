@@ -287,6 +287,31 @@ def test_a_new_run_starts_from_a_filters_weights(dataset, tmp_path):
                       init_from=tmp_path / "start")
 
 
+def test_a_filter_without_skips_starts_a_run_with_them_unchanged(dataset, tmp_path):
+    import dataclasses
+
+    first = FilterTrainer(tmp_path / "first", dataset, SMALL, device="cpu", progress=False)
+    first.train()
+    first.filter().save_pretrained(tmp_path / "start")
+    config = dataclasses.replace(SMALL, skips=True, steps=2)
+    assert config.architecture()["skips"] is True and "skips" not in SMALL.architecture()
+    tuned = FilterTrainer(tmp_path / "tuned", dataset, config, device="cpu", progress=False,
+                          init_from=tmp_path / "start")
+    a, _ = tuned.held_out()
+    with torch.no_grad():
+        torch.testing.assert_close(tuned.G.eval()(a), first.G.eval()(a), rtol=0, atol=0)
+    tuned.G.train()
+    flt = tuned.train()
+    assert any(conv.weight.abs().sum() > 0 for conv in tuned.G.skip)  # trained away from zero
+    flt.save_pretrained(tmp_path / "skips")
+    again = Filter.load(tmp_path / "skips")
+    assert again.architecture["skips"] is True
+    with torch.no_grad():
+        torch.testing.assert_close(again.network(a), flt.network.eval()(a))
+    with pytest.raises(ValueError, match="fine-tune it"):  # skips cannot be taken away
+        FilterTrainer(tmp_path / "back", dataset, SMALL, device="cpu", progress=False, init_from=tmp_path / "skips")
+
+
 def test_without_adversarial_terms_the_discriminator_is_neither_run_nor_trained(dataset, tmp_path):
     import dataclasses
     import json
