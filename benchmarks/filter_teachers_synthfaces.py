@@ -10,7 +10,10 @@ measured by the *judge* (never the labeler, which filters the datasets):
 * the judged change of the target and of every other attribute (mean, and mean absolute for the pose and
   light, which move both ways), i.e. what a filter would have to guess from its input;
 * the noise floor: PSNR of the edited image against itself rendered with other noise maps (same latent and
-  strength). The noise is the one thing about B a filter cannot read from A, so this bounds its fidelity.
+  strength). The noise is one thing about B a filter cannot read from A, so this bounds its fidelity;
+* the strength floor: PSNR of the edited image against the same pair edited at the middle of the strength
+  range. A pair's strength is drawn at random and a filter is not told it: the best it can do is the edit
+  at about that middle, so this bounds its fidelity too.
 
 A candidate direction that is not bundled (a conditional name such as
 ``gender-orth-age-skin_tone-background-glasses``) is fitted by the labeler on the labelled samples of
@@ -25,6 +28,7 @@ bundled ones.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -103,18 +107,22 @@ def main() -> int:
         other_noise = torch.cat([render_pairs(G, direction, spec, seeds[i:i + 64],
                                               noise_seeds=[s + NOISE_OFFSET for s in seeds[i:i + 64]])[1]
                                  for i in range(0, len(seeds), 64)])  # B with other noise maps
+        middle = dataclasses.replace(spec, alpha_min=(low + high) / 2, alpha_max=(low + high) / 2)
+        mid_strength = torch.cat([render_pairs(G, direction, middle, seeds[i:i + 64])[1]
+                                  for i in range(0, len(seeds), 64)])  # B at the middle strength
         scores_a, scores_b = judge(a), judge(b)
         names = [k for k in scores_a if "=" not in k]
         row = dict(edit=edit, direction=name, rows=[start, stop], alpha=[low, high],
                    unit=direction.unit_for((start, stop)), attribute=direction.attribute,
                    psnr_unfiltered=float(psnr(a, b).mean()), psnr_other_noise=float(psnr(other_noise, b).mean()),
+                   psnr_middle_strength=float(psnr(mid_strength, b).mean()),
                    change_border=_mse(a, b, border), change_rest=_mse(a, b, ~border),
                    judged_change={k: float((scores_b[k] - scores_a[k]).mean()) for k in names},
                    judged_abs_change={k: float((scores_b[k] - scores_a[k]).abs().mean()) for k in names})
         rows.append(row)
         moved = ", ".join(f"{k} {row['judged_change'][k]:+.3f}" for k in names if k != direction.attribute)
         print(f"{edit}: doing nothing {row['psnr_unfiltered']:.2f} dB, noise floor {row['psnr_other_noise']:.1f} dB, "
-              f"{direction.attribute} "
+              f"strength floor {row['psnr_middle_strength']:.1f} dB, {direction.attribute} "
               f"{row['judged_change'][direction.attribute]:+.3f}; border / rest change {row['change_border']:.4f} / "
               f"{row['change_rest']:.4f}; |yaw| {row['judged_abs_change'].get('yaw', float('nan')):.3f}; {moved}")
     result = dict(model=args.model, judge=args.judge, seeds=[seeds[0], seeds[-1]], rows=rows, **run_record())

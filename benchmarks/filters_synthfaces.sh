@@ -18,7 +18,8 @@
 # STEPS (training steps of 8 pairs) defaults per filter, every Pix2PixHD loss for age: `older` 4,000, then
 # 4,000 more on the pooled pairs (TUNE, below), the learning rate decaying to 0; `younger` 8,000, decaying over
 # the last 4,000; 9,000 for the gender filters, with L1 and the perceptual term only (the adversarial terms cost
-# PSNR and left speckles on renders), then 16,000 tuning steps (TUNE, below) and 12,000 more (MORE).
+# PSNR and left speckles on renders), then 16,000 tuning steps (TUNE, below), 12,000 more (MORE) and 45,000
+# more with encoder-to-decoder skips on unmirrored pairs (SKIPS).
 # PRECISION (default bf16: bfloat16 autocast, about 1.4x faster steps on CPUs with AVX512-BF16 or AMX,
 # BENCHMARKS.md; fp32 elsewhere).
 # With 2 cores, run two filters side by side: OMP_NUM_THREADS=1 MEASURE=no bash ... "" "" feminine & (and
@@ -56,6 +57,11 @@ declare -A DECAY=([older]=4000 [younger]=4000 [feminine]=8000 [masculine]=8000)
 # then decaying to 0 over the last MORE_DECAY (+0.3 dB on 600 fresh pairs of each, BENCHMARKS.md)
 declare -A MORE=([older]=0 [younger]=0 [feminine]=12000 [masculine]=12000)
 declare -A MORE_DECAY=([older]=0 [younger]=0 [feminine]=6000 [masculine]=6000)
+# gender: a fourth stage, SKIPS steps from the third stage's weights with the generator's encoder-to-decoder skips
+# (`--skips`, starting at zero) on pairs as rendered (`--set flip=false`: the gender change is not mirror-symmetric),
+# the learning rate decaying to 0 over the last SKIPS_DECAY (BENCHMARKS.md, session 14)
+declare -A SKIPS=([older]=0 [younger]=0 [feminine]=45000 [masculine]=45000)
+declare -A SKIPS_DECAY=([older]=0 [younger]=0 [feminine]=20000 [masculine]=20000)
 # the labeler keeps an age pair only where gender, glasses and the head's yaw stayed put (a filter cannot guess a
 # turned head or new glasses from its input)
 declare -A OTHER=([older]="gender=0.15 glasses=0.1 yaw=0.06" [younger]="gender=0.15 glasses=0.1 yaw=0.06"
@@ -112,9 +118,19 @@ for NAME in $NAMES; do
         faceedit distill train "${DATA[@]}" --run-dir "$LAST-tuned" --init-from "$STAGE" --steps "${TUNE[$NAME]}" \
             --lr-decay-steps "${DECAY[$NAME]}" ${LOSSES[$NAME]} ${TUNE_SET[$NAME]} --out "$TUNED" "${NET[@]}"
         if [ "${MORE[$NAME]}" -gt 0 ]; then
+            MORE_OUT=$OUT
+            if [ "${SKIPS[$NAME]}" -gt 0 ]; then
+                MORE_OUT=$STAGE-more
+            fi
             # shellcheck disable=SC2086
             faceedit distill train "${DATA[@]}" --run-dir "$LAST-more" --init-from "$TUNED" --steps "${MORE[$NAME]}" \
-                --lr-decay-steps "${MORE_DECAY[$NAME]}" ${LOSSES[$NAME]} ${TUNE_SET[$NAME]} --out "$OUT" "${NET[@]}"
+                --lr-decay-steps "${MORE_DECAY[$NAME]}" ${LOSSES[$NAME]} ${TUNE_SET[$NAME]} --out "$MORE_OUT" "${NET[@]}"
+        fi
+        if [ "${SKIPS[$NAME]}" -gt 0 ]; then
+            # shellcheck disable=SC2086
+            faceedit distill train "${DATA[@]}" --run-dir "$LAST-skips" --init-from "$STAGE-more" \
+                --steps "${SKIPS[$NAME]}" --lr-decay-steps "${SKIPS_DECAY[$NAME]}" --skips --set flip=false \
+                ${LOSSES[$NAME]} ${TUNE_SET[$NAME]} --out "$OUT" "${NET[@]}"
         fi
     else
         # shellcheck disable=SC2086
