@@ -110,28 +110,23 @@ for NAME in $NAMES; do
         # shellcheck disable=SC2086  # LOSSES holds several words
         faceedit distill train --data "$PLAIN" --run-dir "$RUN" --steps "${STEPS:-${DEFAULT_STEPS[$NAME]}}" \
             --lr-decay-steps 0 ${LOSSES[$NAME]} --out "$STAGE" "${NET[@]}"
-        TUNED=$OUT
-        if [ "${MORE[$NAME]}" -gt 0 ]; then
-            TUNED=$STAGE-tuned
-        fi
-        # shellcheck disable=SC2086
-        faceedit distill train "${DATA[@]}" --run-dir "$LAST-tuned" --init-from "$STAGE" --steps "${TUNE[$NAME]}" \
-            --lr-decay-steps "${DECAY[$NAME]}" ${LOSSES[$NAME]} ${TUNE_SET[$NAME]} --out "$TUNED" "${NET[@]}"
-        if [ "${MORE[$NAME]}" -gt 0 ]; then
-            MORE_OUT=$OUT
-            if [ "${SKIPS[$NAME]}" -gt 0 ]; then
-                MORE_OUT=$STAGE-more
-            fi
-            # shellcheck disable=SC2086
-            faceedit distill train "${DATA[@]}" --run-dir "$LAST-more" --init-from "$TUNED" --steps "${MORE[$NAME]}" \
-                --lr-decay-steps "${MORE_DECAY[$NAME]}" ${LOSSES[$NAME]} ${TUNE_SET[$NAME]} --out "$MORE_OUT" "${NET[@]}"
-        fi
-        if [ "${SKIPS[$NAME]}" -gt 0 ]; then
-            # shellcheck disable=SC2086
-            faceedit distill train "${DATA[@]}" --run-dir "$LAST-skips" --init-from "$STAGE-more" \
-                --steps "${SKIPS[$NAME]}" --lr-decay-steps "${SKIPS_DECAY[$NAME]}" --skips --set flip=false \
-                ${LOSSES[$NAME]} ${TUNE_SET[$NAME]} --out "$OUT" "${NET[@]}"
-        fi
+        # the later stages, each a new run from the previous stage's filter; the last one writes the bundled folder
+        LATER=(tuned)
+        [ "${MORE[$NAME]}" -gt 0 ] && LATER+=(more)
+        [ "${SKIPS[$NAME]}" -gt 0 ] && LATER+=(skips)
+        declare -A LATER_STEPS=([tuned]=${TUNE[$NAME]} [more]=${MORE[$NAME]} [skips]=${SKIPS[$NAME]})
+        declare -A LATER_DECAY=([tuned]=${DECAY[$NAME]} [more]=${MORE_DECAY[$NAME]} [skips]=${SKIPS_DECAY[$NAME]})
+        declare -A LATER_SET=([tuned]="" [more]="" [skips]="--skips --set flip=false")
+        FROM=$STAGE
+        for SUFFIX in "${LATER[@]}"; do
+            TO=$STAGE-$SUFFIX
+            [ "$SUFFIX" = "${LATER[-1]}" ] && TO=$OUT
+            # shellcheck disable=SC2086  # LOSSES, TUNE_SET and LATER_SET hold several words
+            faceedit distill train "${DATA[@]}" --run-dir "$LAST-$SUFFIX" --init-from "$FROM" \
+                --steps "${LATER_STEPS[$SUFFIX]}" --lr-decay-steps "${LATER_DECAY[$SUFFIX]}" ${LATER_SET[$SUFFIX]} \
+                ${LOSSES[$NAME]} ${TUNE_SET[$NAME]} --out "$TO" "${NET[@]}"
+            FROM=$TO
+        done
     else
         # shellcheck disable=SC2086
         faceedit distill train "${DATA[@]}" --run-dir "$LAST" --steps "${STEPS:-${DEFAULT_STEPS[$NAME]}}" \
