@@ -248,7 +248,8 @@ class FilterTrainer:
         wanted = self.config.architecture()
         if start.architecture not in (wanted, {k: v for k, v in wanted.items() if k != "skips"}):
             raise ValueError(f"{folder} is a {start.architecture} filter; this run builds {wanted}. Pass the same "
-                             f"--ngf/--n-downsampling/--n-blocks/--generator to fine-tune it")
+                             f"--ngf/--n-downsampling/--n-blocks/--generator (and --skips if it has them) to "
+                             f"fine-tune it")
         weights = start.network.state_dict()
         if "skips" not in start.architecture and self.config.skips:
             # a filter without skips, continued with them: its weights, and the new skips at their zero start

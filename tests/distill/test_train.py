@@ -264,6 +264,18 @@ def test_cli_takes_the_decay(dataset, tmp_path):
     assert config["steps"] == 4 and config["lr_decay_steps"] == 2
 
 
+def test_cli_takes_skips_and_the_filter_keeps_them(dataset, tmp_path):
+    from faceedit.cli.main import main
+
+    args = ["distill", "train", "--data", str(dataset), "--run-dir", str(tmp_path / "run"), "--no-progress",
+            "--device", "cpu", "--ngf", "4", "--n-downsampling", "2", "--n-blocks", "1", "--batch-size", "4",
+            "--held-out", "4", "--perceptual", "none", "--set", "ndf=4", "--set", "n_layers_d=2", "--steps", "2",
+            "--skips", "--out", str(tmp_path / "filter")]
+    assert main(args) == 0
+    flt = Filter.load(tmp_path / "filter")
+    assert flt.architecture["skips"] is True and flt.network.skip is not None
+
+
 def test_a_new_run_starts_from_a_filters_weights(dataset, tmp_path):
     import dataclasses
     import json
