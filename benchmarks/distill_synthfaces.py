@@ -74,9 +74,11 @@ def main() -> int:
         attribute = attributes.get(name) or _direction_attribute(header)
         renders, _ = render_batch(args.renders, seed=args.render_seed, resolution=flt.resolution)
         filtered = apply_in_batches(flt, renders)
-        teacher = {k: float((judge(b)[k] - judge(a)[k]).mean()) for k in judge(b[:1]) if "=" not in k}
-        student = {k: float((judge(filtered)[k] - judge(renders)[k]).mean()) for k in teacher}
-        on_gan = float((judge(out)[attribute] - judge(a)[attribute]).mean())  # same inputs as the teacher
+        judged_a, judged_b, judged_renders = judge(a), judge(b), judge(renders)  # each judged once
+        judged_filtered = judge(filtered)
+        teacher = {k: float((judged_b[k] - judged_a[k]).mean()) for k in judged_b if "=" not in k}
+        student = {k: float((judged_filtered[k] - judged_renders[k]).mean()) for k in teacher}
+        on_gan = float((judge(out)[attribute] - judged_a[attribute]).mean())  # same inputs as the teacher
         border = _border_mask(a.shape[-1])
         row = dict(filter=name, attribute=attribute, anchor=trained_on.get("anchor"), held_out=len(a),
                    psnr=float(psnr(out, b).mean()),
@@ -130,6 +132,17 @@ def filter_and_teacher_pairs(spec: str):
 def apply_in_batches(flt, images: torch.Tensor, strength: float = 1.0, batch: int = 32) -> torch.Tensor:
     """``flt.apply_tensor`` over ``images [N, 3, R, R]`` a batch at a time (the memory of one batch)."""
     return torch.cat([flt.apply_tensor(images[i:i + batch], strength) for i in range(0, len(images), batch)])
+
+
+def render_pairs_in_batches(G, direction, spec, seeds, encoder=None, noise_seeds=None, batch: int = 64):
+    """``distill.dataset.render_pairs`` over ``seeds`` a batch at a time: ``(A, B)``, float ``[N, 3, R, R]`` each
+    (``noise_seeds``, when given, one per seed as there)."""
+    from distill.dataset import render_pairs
+
+    parts = [render_pairs(G, direction, spec, seeds[i:i + batch], encoder,
+                          None if noise_seeds is None else noise_seeds[i:i + batch])
+             for i in range(0, len(seeds), batch)]
+    return torch.cat([part[0] for part in parts]), torch.cat([part[1] for part in parts])
 
 
 def _border_mask(size: int) -> torch.Tensor:

@@ -32,7 +32,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import run_record  # noqa: E402
-from distill_synthfaces import RENDER_SEED, _direction_attribute, apply_in_batches, filter_and_teacher_pairs  # noqa: E402
+from distill_synthfaces import (  # noqa: E402
+    RENDER_SEED,
+    _direction_attribute,
+    apply_in_batches,
+    filter_and_teacher_pairs,
+    render_pairs_in_batches,
+)
 
 ANCHOR_SEED = 300_000  # first seed of the inversion route's renders: above every dataset's seeds
 
@@ -53,7 +59,7 @@ def main() -> int:
     import faceedit
     from directions.bundled import resolve_direction
     from directions.classifiers.registry import make_classifier
-    from distill.dataset import PairSpec, render_pairs
+    from distill.dataset import PairSpec
     from faceedit.inversion.api import load_encoder_for
     from faceedit.synthfaces import render_batch
     from faceedit.utils.images import images_from_tensor, make_grid, save_png
@@ -71,7 +77,8 @@ def main() -> int:
         attribute = _direction_attribute(header)
         a = (A[-args.held_out:].float() - 128) / 127.5  # [n, 3, H, W] in [-1, 1]
         b = (B[-args.held_out:].float() - 128) / 127.5
-        teacher = float((judge(b)[attribute] - judge(a)[attribute]).mean())
+        on_a = judge(a)[attribute]  # [n], judged once for every strength
+        teacher = float((judge(b)[attribute] - on_a).mean())
         on_renders = judge(renders)[attribute]
 
         layers = header["spec"]["layers"]
@@ -79,17 +86,17 @@ def main() -> int:
                            "min_change": 0.0, "max_other_change": {}, "layers": tuple(layers) if layers else None})
         direction = resolve_direction(spec.direction, args.model, generator=G)
         seeds = list(range(ANCHOR_SEED, ANCHOR_SEED + args.renders))
-        routed = [render_pairs(G, direction, spec, seeds[i:i + 64], encoder) for i in range(0, len(seeds), 64)]
-        anchors, carried = torch.cat([r[0] for r in routed]), torch.cat([r[1] for r in routed])
-        route_change = float((judge(carried)[attribute] - judge(anchors)[attribute]).mean())
-        filter_on_anchors = float((judge(apply_in_batches(flt, anchors))[attribute] - judge(anchors)[attribute]).mean())
+        anchors, carried = render_pairs_in_batches(G, direction, spec, seeds, encoder)  # [N, 3, H, W] each
+        on_anchors = judge(anchors)[attribute]
+        route_change = float((judge(carried)[attribute] - on_anchors).mean())
+        filter_on_anchors = float((judge(apply_in_batches(flt, anchors))[attribute] - on_anchors).mean())
 
         by_strength, strip = [], [renders[:8]]
         for strength in strengths:
             out = apply_in_batches(flt, a, strength)
             filtered = apply_in_batches(flt, renders, strength)
             change = float((judge(filtered)[attribute] - on_renders).mean())
-            on_gan = float((judge(out)[attribute] - judge(a)[attribute]).mean())
+            on_gan = float((judge(out)[attribute] - on_a).mean())
             by_strength.append(dict(strength=strength, psnr=float(psnr(out, b).mean()), change_on_renders=change,
                                     ratio=change / teacher, change_on_gan_samples=on_gan,
                                     ratio_on_gan_samples=on_gan / teacher))

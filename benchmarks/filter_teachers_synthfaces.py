@@ -38,7 +38,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import run_record  # noqa: E402
-from distill_synthfaces import _border_mask, _mse  # noqa: E402
+from distill_synthfaces import _border_mask, _mse, render_pairs_in_batches  # noqa: E402
 
 FIRST_SEED = 100_000  # above every dataset's seeds in benchmarks/filters_synthfaces.sh
 NOISE_OFFSET = 1_000_000  # the other noise maps' seeds: seed + this
@@ -86,7 +86,7 @@ def main() -> int:
 
     import faceedit
     from directions.classifiers.registry import make_classifier
-    from distill.dataset import PairSpec, render_pairs
+    from distill.dataset import PairSpec
     from faceedit.utils.metrics import psnr
 
     torch.set_grad_enabled(False)
@@ -102,14 +102,11 @@ def main() -> int:
         low, high = (float(x) for x in (strength[0].split(",") if strength else ("1.5", "3")))
         direction = _direction(G, args.model, name, args.samples, fitted)
         spec = PairSpec(direction=name, layers=(start, stop), alpha_min=low, alpha_max=high, num_seeds=args.n)
-        pairs = [render_pairs(G, direction, spec, seeds[i:i + 64]) for i in range(0, len(seeds), 64)]
-        a, b = torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])  # [N, 3, H, W] in [-1, 1]
-        other_noise = torch.cat([render_pairs(G, direction, spec, seeds[i:i + 64],
-                                              noise_seeds=[s + NOISE_OFFSET for s in seeds[i:i + 64]])[1]
-                                 for i in range(0, len(seeds), 64)])  # B with other noise maps
+        a, b = render_pairs_in_batches(G, direction, spec, seeds)  # [N, 3, H, W] in [-1, 1]
+        other_noise = render_pairs_in_batches(G, direction, spec, seeds,
+                                              noise_seeds=[s + NOISE_OFFSET for s in seeds])[1]  # other noise maps
         middle = dataclasses.replace(spec, alpha_min=(low + high) / 2, alpha_max=(low + high) / 2)
-        mid_strength = torch.cat([render_pairs(G, direction, middle, seeds[i:i + 64])[1]
-                                  for i in range(0, len(seeds), 64)])  # B at the middle strength
+        mid_strength = render_pairs_in_batches(G, direction, middle, seeds)[1]  # B at the middle strength
         scores_a, scores_b = judge(a), judge(b)
         names = [k for k in scores_a if "=" not in k]
         row = dict(edit=edit, direction=name, rows=[start, stop], alpha=[low, high],
