@@ -12,7 +12,10 @@ the same request, whose held-out pairs are the teacher's images):
   renders of the procedural world (the GAN never made them), against the teacher's change on GAN
   samples (``B`` vs ``A`` of the held-out pairs), and the ratio of the two; plus the judged change of
   every other attribute, and the filter's own change on the teacher's inputs (which separates a weak
-  filter from a gap between GAN samples and renders);
+  filter from a gap between GAN samples and renders). The held-out pairs passed the dataset's classifier
+  filter (its attribute moved at least ``min_change``, the others stayed put) and the renders did not, so the
+  teacher's change is also measured on ``--gan-samples`` *unfiltered* pairs of the same request (seeds from
+  ``GAN_SEED``, which no dataset uses), with the filter's change on them: the like-for-like reference;
 * fit — with ``--train-pairs N``, the PSNR on the dataset's first N pairs, which the filter trained on (for a
   filter trained on anchored pairs these are the teacher's pairs of the same seeds, not its training images):
   far above the held-out PSNR means more pairs would help; close to it, a larger or longer-trained network.
@@ -36,6 +39,7 @@ from common import run_record  # noqa: E402
 from faceedit.utils.metrics import psnr  # noqa: E402
 
 RENDER_SEED = 818_181
+GAN_SEED = 900_000  # first seed of the unfiltered GAN samples: above every dataset's seeds
 
 
 def main() -> int:
@@ -50,12 +54,16 @@ def main() -> int:
     parser.add_argument("--render-seed", type=int, default=RENDER_SEED,
                         help="seed of the renders; choose between training recipes on another seed with "
                              "--judge synthfaces-labeler, so the judge's renders stay a test set")
+    parser.add_argument("--gan-samples", type=int, default=512,
+                        help="unfiltered GAN pairs of the dataset's request for the like-for-like teacher change")
+    parser.add_argument("--model", default="synthfaces-64", help="the teacher generator (for the unfiltered pairs)")
     parser.add_argument("--train-pairs", type=int, default=0,
                         help="also measure PSNR on the first N pairs (trained on); 0 = skip")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--images", type=Path, default=None)
     args = parser.parse_args()
 
+    import faceedit
     from directions.classifiers.registry import make_classifier
     from faceedit.inversion.losses import ssim
     from faceedit.synthfaces import render_batch
@@ -64,6 +72,7 @@ def main() -> int:
     judge = make_classifier(args.judge)
     attributes = dict(item.split("=", 1) for item in args.attribute)
     torch.set_grad_enabled(False)
+    G = faceedit.load_generator(args.model, device="cpu")
     rows = []
     for spec in args.filter:
         name, flt, A, B, header = filter_and_teacher_pairs(spec)
@@ -79,6 +88,10 @@ def main() -> int:
         teacher = {k: float((judged_b[k] - judged_a[k]).mean()) for k in judged_b if "=" not in k}
         student = {k: float((judged_filtered[k] - judged_renders[k]).mean()) for k in teacher}
         on_gan = float((judge(out)[attribute] - judged_a[attribute]).mean())  # same inputs as the teacher
+        gan_a, gan_b = unfiltered_pairs(G, header, args.model, args.gan_samples)  # [N, 3, H, W] each
+        on_gan_a = judge(gan_a)[attribute]
+        teacher_unfiltered = float((judge(gan_b)[attribute] - on_gan_a).mean())
+        filter_unfiltered = float((judge(apply_in_batches(flt, gan_a))[attribute] - on_gan_a).mean())
         border = _border_mask(a.shape[-1])
         row = dict(filter=name, attribute=attribute, anchor=trained_on.get("anchor"), held_out=len(a),
                    psnr=float(psnr(out, b).mean()),
@@ -89,6 +102,9 @@ def main() -> int:
                    ssim=float(ssim(out, b).mean()), teacher_change=teacher[attribute],
                    filter_change_on_renders=student[attribute], filter_change_on_gan_samples=on_gan,
                    ratio=student[attribute] / teacher[attribute] if teacher[attribute] else float("nan"),
+                   gan_samples=len(gan_a), teacher_change_unfiltered=teacher_unfiltered,
+                   filter_change_on_unfiltered=filter_unfiltered,
+                   ratio_unfiltered=student[attribute] / teacher_unfiltered if teacher_unfiltered else float("nan"),
                    other_changes_teacher={k: v for k, v in teacher.items() if k != attribute},
                    other_changes_filter={k: v for k, v in student.items() if k != attribute})
         if args.train_pairs:
@@ -101,7 +117,9 @@ def main() -> int:
               f"{row['ssim']:.3f} vs teacher on {len(a)} held-out pairs; "
               f"judged {attribute} change: filter on renders {row['filter_change_on_renders']:+.3f}, teacher on "
               f"GAN samples {row['teacher_change']:+.3f} ({100 * row['ratio']:.0f} %); filter on the same GAN samples "
-              f"{on_gan:+.3f}; squared error border {row['mse_border']:.4f} / rest {row['mse_rest']:.4f} (the "
+              f"{on_gan:+.3f}; unfiltered GAN samples: teacher {teacher_unfiltered:+.3f} (renders "
+              f"{100 * row['ratio_unfiltered']:.0f} % of it), filter {filter_unfiltered:+.3f}; squared error border "
+              f"{row['mse_border']:.4f} / rest {row['mse_rest']:.4f} (the "
               f"teacher's change: {row['teacher_change_border']:.4f} / {row['teacher_change_rest']:.4f})")
         if args.images:
             grid = torch.cat([a[:8], out[:8], b[:8], renders[:8], filtered[:8]])
@@ -109,7 +127,8 @@ def main() -> int:
                      args.images / f"filter-{name}.png")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        record = dict(rows=rows, judge=judge.name, render_seed=args.render_seed, **run_record())
+        record = dict(rows=rows, judge=judge.name, render_seed=args.render_seed,
+                      gan_seeds=[GAN_SEED, GAN_SEED + args.gan_samples - 1], **run_record())
         args.json.write_text(json.dumps(record, indent=2) + "\n")
     return 0
 
@@ -127,6 +146,27 @@ def filter_and_teacher_pairs(spec: str):
         raise SystemExit(f"{dataset} holds anchored pairs (A is not the teacher's image); pass the teacher's own "
                          f"pairs, a dataset made with the same request without --anchor")
     return name, Filter.load(filter_path), A, B, header
+
+
+def request_spec(header, **changes):
+    """The ``PairSpec`` of a dataset's request (its ``dataset.json`` header) without its classifier filter, with
+    ``changes`` (e.g. ``anchor="synthfaces"``): every pair of its seeds, kept or not."""
+    from distill.dataset import PairSpec
+
+    layers = header["spec"]["layers"]
+    return PairSpec(**{**header["spec"], "classifier": None, "target": None, "min_change": 0.0,
+                       "max_other_change": {}, "layers": tuple(layers) if layers else None, **changes})
+
+
+def unfiltered_pairs(G, header, model: str, n: int, seed: int = GAN_SEED, encoder=None, **changes):
+    """The teacher's ``(A, B)`` (float ``[n, 3, R, R]`` each) for seeds ``seed .. seed + n - 1`` with a dataset's
+    request and no classifier filter (``changes`` as in :func:`request_spec`; ``encoder`` as in
+    ``distill.dataset.render_pairs``, for anchored requests)."""
+    from directions.bundled import resolve_direction
+
+    spec = request_spec(header, **changes)
+    direction = resolve_direction(spec.direction, model, generator=G)
+    return render_pairs_in_batches(G, direction, spec, list(range(seed, seed + n)), encoder)
 
 
 def apply_in_batches(flt, images: torch.Tensor, strength: float = 1.0, batch: int = 32) -> torch.Tensor:

@@ -15,6 +15,10 @@ of): each render plus the teacher's change around the render's encoded latent,
 teacher's change on GAN samples, is what the teacher itself does to such pictures; the filter at strength 1 on
 the same renders, as a fraction of it, says how much of that the filter reproduces.
 
+The teacher's change on GAN samples is measured twice: on the held-out pairs, which passed the dataset's
+classifier filter (the issue's ratio, as distill_synthfaces.py), and on unfiltered pairs of the same request
+(distill_synthfaces.py's ``GAN_SEED``), which, like the renders, nobody chose: the like-for-like reference.
+
     python benchmarks/filter_strength_synthfaces.py \\
         --filter older=older,runs/pairs-synthfaces-64/older-1a6aa4833adc-0-8191 --strength 1,1.1,1.2,1.3 \\
         --json benchmarks/results/filter_strength_synthfaces-64.json --images docs/images
@@ -33,11 +37,13 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import run_record  # noqa: E402
 from distill_synthfaces import (  # noqa: E402
+    GAN_SEED,
     RENDER_SEED,
     _direction_attribute,
     apply_in_batches,
     filter_and_teacher_pairs,
-    render_pairs_in_batches,
+    request_spec,
+    unfiltered_pairs,
 )
 
 ANCHOR_SEED = 300_000  # first seed of the inversion route's renders: above every dataset's seeds
@@ -51,15 +57,14 @@ def main() -> int:
     parser.add_argument("--model", default="synthfaces-64", help="the teacher generator (for the inversion route)")
     parser.add_argument("--held-out", type=int, default=64)
     parser.add_argument("--renders", type=int, default=256)
+    parser.add_argument("--gan-samples", type=int, default=512, help="unfiltered GAN pairs of the dataset's request")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--images", type=Path, default=None, help="write a strip per filter (renders, then each "
                                                                    "strength) here")
     args = parser.parse_args()
 
     import faceedit
-    from directions.bundled import resolve_direction
     from directions.classifiers.registry import make_classifier
-    from distill.dataset import PairSpec
     from faceedit.inversion.api import load_encoder_for
     from faceedit.synthfaces import render_batch
     from faceedit.utils.images import images_from_tensor, make_grid, save_png
@@ -80,13 +85,11 @@ def main() -> int:
         on_a = judge(a)[attribute]  # [n], judged once for every strength
         teacher = float((judge(b)[attribute] - on_a).mean())
         on_renders = judge(renders)[attribute]
+        gan_a, gan_b = unfiltered_pairs(G, header, args.model, args.gan_samples)  # [M, 3, H, W] each
+        unfiltered = float((judge(gan_b)[attribute] - judge(gan_a)[attribute]).mean())
 
-        layers = header["spec"]["layers"]
-        spec = PairSpec(**{**header["spec"], "anchor": "synthfaces", "classifier": None, "target": None,
-                           "min_change": 0.0, "max_other_change": {}, "layers": tuple(layers) if layers else None})
-        direction = resolve_direction(spec.direction, args.model, generator=G)
-        seeds = list(range(ANCHOR_SEED, ANCHOR_SEED + args.renders))
-        anchors, carried = render_pairs_in_batches(G, direction, spec, seeds, encoder)  # [N, 3, H, W] each
+        anchors, carried = unfiltered_pairs(G, header, args.model, args.renders, ANCHOR_SEED, encoder,
+                                            anchor="synthfaces")  # [N, 3, H, W] each
         on_anchors = judge(anchors)[attribute]
         route_change = float((judge(carried)[attribute] - on_anchors).mean())
         filter_on_anchors = float((judge(apply_in_batches(flt, anchors))[attribute] - on_anchors).mean())
@@ -98,20 +101,25 @@ def main() -> int:
             change = float((judge(filtered)[attribute] - on_renders).mean())
             on_gan = float((judge(out)[attribute] - on_a).mean())
             by_strength.append(dict(strength=strength, psnr=float(psnr(out, b).mean()), change_on_renders=change,
-                                    ratio=change / teacher, change_on_gan_samples=on_gan,
+                                    ratio=change / teacher, ratio_unfiltered=change / unfiltered,
+                                    change_on_gan_samples=on_gan,
                                     ratio_on_gan_samples=on_gan / teacher))
             strip.append(filtered[:8])
             print(f"{name} at strength {strength:g}: PSNR {by_strength[-1]['psnr']:.2f} dB; judged {attribute} "
                   f"change on renders {change:+.3f} ({100 * change / teacher:.0f} % of the teacher's {teacher:+.3f} "
-                  f"on GAN samples), on the teacher's inputs {on_gan:+.3f} ({100 * on_gan / teacher:.0f} %)")
+                  f"on GAN samples; {100 * change / unfiltered:.0f} % of its {unfiltered:+.3f} on unfiltered ones), on "
+                  f"the teacher's inputs {on_gan:+.3f} ({100 * on_gan / teacher:.0f} %)")
         row = dict(filter=name, attribute=attribute, teacher_change=teacher, held_out=len(a), renders=len(renders),
+                   gan_samples=len(gan_a), teacher_change_unfiltered=unfiltered,
                    strengths=by_strength, route_renders=len(anchors), route_change_on_renders=route_change,
-                   route_ratio=route_change / teacher, filter_change_on_route_renders=filter_on_anchors,
+                   route_ratio=route_change / teacher, route_ratio_unfiltered=route_change / unfiltered,
+                   filter_change_on_route_renders=filter_on_anchors,
                    filter_to_route=filter_on_anchors / route_change if route_change else float("nan"),
-                   spec=dataclasses.asdict(spec))
+                   spec=dataclasses.asdict(request_spec(header, anchor="synthfaces")))
         rows.append(row)
         print(f"{name}: the inversion route changes {attribute} on renders by {route_change:+.3f} "
-              f"({100 * row['route_ratio']:.0f} % of the teacher on GAN samples); the filter at strength 1 on the "
+              f"({100 * row['route_ratio']:.0f} % of the teacher on GAN samples, "
+              f"{100 * row['route_ratio_unfiltered']:.0f} % on unfiltered ones); the filter at strength 1 on the "
               f"same renders {filter_on_anchors:+.3f} ({100 * row['filter_to_route']:.0f} % of the route)")
         if args.images:
             save_png(make_grid(images_from_tensor(torch.cat(strip)), cols=8).repeat(2, 0).repeat(2, 1),
@@ -119,6 +127,7 @@ def main() -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(dict(rows=rows, judge=judge.name, render_seed=RENDER_SEED,
+                                             gan_seeds=[GAN_SEED, GAN_SEED + args.gan_samples - 1],
                                              anchor_seeds=[ANCHOR_SEED, ANCHOR_SEED + args.renders - 1],
                                              **run_record()), indent=2) + "\n")
     return 0
