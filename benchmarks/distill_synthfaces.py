@@ -158,15 +158,17 @@ def request_spec(header, **changes):
                        "max_other_change": {}, "layers": tuple(layers) if layers else None, **changes})
 
 
-def unfiltered_pairs(G, header, model: str, n: int, seed: int = GAN_SEED, encoder=None, **changes):
+def unfiltered_pairs(G, header, model: str, n: int, seed: int = GAN_SEED, encoder=None, anchor_latents=None,
+                     **changes):
     """The teacher's ``(A, B)`` (float ``[n, 3, R, R]`` each) for seeds ``seed .. seed + n - 1`` with a dataset's
-    request and no classifier filter (``changes`` as in :func:`request_spec`; ``encoder`` as in
-    ``distill.dataset.render_pairs``, for anchored requests)."""
+    request and no classifier filter (``changes`` as in :func:`request_spec`; ``encoder`` and ``anchor_latents``
+    as in ``distill.dataset.render_pairs``, for anchored requests)."""
     from directions.bundled import resolve_direction
 
     spec = request_spec(header, **changes)
     direction = resolve_direction(spec.direction, model, generator=G)
-    return render_pairs_in_batches(G, direction, spec, list(range(seed, seed + n)), encoder)
+    return render_pairs_in_batches(G, direction, spec, list(range(seed, seed + n)), encoder,
+                                   anchor_latents=anchor_latents)
 
 
 def apply_in_batches(flt, images: torch.Tensor, strength: float = 1.0, batch: int = 32) -> torch.Tensor:
@@ -174,13 +176,15 @@ def apply_in_batches(flt, images: torch.Tensor, strength: float = 1.0, batch: in
     return torch.cat([flt.apply_tensor(images[i:i + batch], strength) for i in range(0, len(images), batch)])
 
 
-def render_pairs_in_batches(G, direction, spec, seeds, encoder=None, noise_seeds=None, batch: int = 64):
+def render_pairs_in_batches(G, direction, spec, seeds, encoder=None, noise_seeds=None, anchor_latents=None,
+                            batch: int = 64):
     """``distill.dataset.render_pairs`` over ``seeds`` a batch at a time: ``(A, B)``, float ``[N, 3, R, R]`` each
-    (``noise_seeds``, when given, one per seed as there)."""
+    (``noise_seeds`` and ``anchor_latents``, when given, one per seed as there)."""
     from distill.dataset import render_pairs
 
     parts = [render_pairs(G, direction, spec, seeds[i:i + batch], encoder,
-                          None if noise_seeds is None else noise_seeds[i:i + batch])
+                          None if noise_seeds is None else noise_seeds[i:i + batch],
+                          None if anchor_latents is None else anchor_latents[i:i + batch])
              for i in range(0, len(seeds), batch)]
     return torch.cat([part[0] for part in parts]), torch.cat([part[1] for part in parts])
 

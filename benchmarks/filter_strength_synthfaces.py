@@ -15,6 +15,10 @@ of): each render plus the teacher's change around the render's encoded latent,
 teacher's change on GAN samples, is what the teacher itself does to such pictures; the filter at strength 1 on
 the same renders, as a fraction of it, says how much of that the filter reproduces.
 
+With ``--route-projection-steps N``, the route is measured a second time with each render's latent refined by
+``N`` W+ projection steps from the encoder's (``faceedit.inversion.Projector``, noise maps kept): whether a
+closer reconstruction carries more of the teacher's change.
+
 The teacher's change on GAN samples is measured twice: on the held-out pairs, which passed the dataset's
 classifier filter (the issue's ratio, as distill_synthfaces.py), and on unfiltered pairs of the same request
 (distill_synthfaces.py's ``GAN_SEED``), which, like the renders, nobody chose: the like-for-like reference.
@@ -58,6 +62,9 @@ def main() -> int:
     parser.add_argument("--held-out", type=int, default=64)
     parser.add_argument("--renders", type=int, default=256)
     parser.add_argument("--gan-samples", type=int, default=512, help="unfiltered GAN pairs of the dataset's request")
+    parser.add_argument("--route-projection-steps", type=int, default=0,
+                        help="also measure the inversion route with latents refined by this many W+ projection "
+                             "steps; 0 = skip")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--images", type=Path, default=None, help="write a strip per filter (renders, then each "
                                                                    "strength) here")
@@ -93,6 +100,16 @@ def main() -> int:
         on_anchors = judge(anchors)[attribute]
         route_change = float((judge(carried)[attribute] - on_anchors).mean())
         filter_on_anchors = float((judge(apply_in_batches(flt, anchors))[attribute] - on_anchors).mean())
+        projected = {}
+        if args.route_projection_steps:
+            projected = projected_route(G, header, args.model, anchors, encoder, args.route_projection_steps)
+            projected["route_change_on_renders"] = change = float(
+                (judge(projected.pop("carried"))[attribute] - on_anchors).mean())
+            projected.update(route_ratio=change / teacher, route_ratio_unfiltered=change / unfiltered)
+            print(f"{name}: with {args.route_projection_steps} W+ projection steps (reconstruction "
+                  f"{projected['reconstruction_psnr_encoder']:.2f} -> {projected['reconstruction_psnr']:.2f} dB) "
+                  f"the route changes {attribute} on renders by {change:+.3f} ({100 * change / unfiltered:.0f} % "
+                  f"of the teacher on unfiltered GAN samples)")
 
         by_strength, strip = [], [renders[:8]]
         for strength in strengths:
@@ -115,7 +132,7 @@ def main() -> int:
                    route_ratio=route_change / teacher, route_ratio_unfiltered=route_change / unfiltered,
                    filter_change_on_route_renders=filter_on_anchors,
                    filter_to_route=filter_on_anchors / route_change if route_change else float("nan"),
-                   spec=dataclasses.asdict(request_spec(header, anchor="synthfaces")))
+                   route_projected=projected, spec=dataclasses.asdict(request_spec(header, anchor="synthfaces")))
         rows.append(row)
         print(f"{name}: the inversion route changes {attribute} on renders by {route_change:+.3f} "
               f"({100 * row['route_ratio']:.0f} % of the teacher on GAN samples, "
@@ -131,6 +148,25 @@ def main() -> int:
                                              anchor_seeds=[ANCHOR_SEED, ANCHOR_SEED + args.renders - 1],
                                              **run_record()), indent=2) + "\n")
     return 0
+
+
+def projected_route(G, header, model: str, anchors: torch.Tensor, encoder, steps: int):
+    """The inversion route on ``anchors`` (the route's renders, ``[N, 3, R, R]``, seeds from ``ANCHOR_SEED``) with
+    the encoder's latents refined by ``steps`` W+ projection steps: a dict with the ``carried`` images and the
+    reconstruction PSNR from the encoder's latents and from the refined ones."""
+    from faceedit.inversion.encoder import encode_images
+    from faceedit.inversion.projector import Projector
+    from faceedit.utils.metrics import psnr
+
+    start = torch.cat([encode_images(encoder, anchors[i:i + 64]) for i in range(0, len(anchors), 64)])
+    refined = Projector(space="w+", steps=steps, optimize_noise=False, early_stop_patience=None).project(
+        G, anchors, w_init=start)  # one batch: images in it are independent
+    _, carried = unfiltered_pairs(G, header, model, len(anchors), ANCHOR_SEED, anchor_latents=refined.ws,
+                                  anchor="synthfaces")
+    reconstructed = G.synthesis(start, noise_mode="const")  # [N, 3, R, R]
+    return dict(carried=carried, projection_steps=steps, projection_seconds=refined.seconds,
+                reconstruction_psnr_encoder=float(psnr(reconstructed, anchors).mean()),
+                reconstruction_psnr=float(psnr(refined.images, anchors).mean()))
 
 
 if __name__ == "__main__":

@@ -108,12 +108,14 @@ def _seed_draws(G, seeds: List[int], spec: "PairSpec"):
 
 @torch.no_grad()
 def render_pairs(G, direction, spec: PairSpec, seeds: List[int], encoder=None,
-                 noise_seeds: Optional[List[int]] = None):
+                 noise_seeds: Optional[List[int]] = None, anchor_latents: Optional[torch.Tensor] = None):
     """``(A, B, alphas)`` for ``seeds``: float ``[N, 3, H, W]`` twice and ``[N]`` strengths.
 
     ``encoder``: the LatentEncoder of ``G``, needed by anchored specs (it finds the anchors' latents).
     ``noise_seeds``: draw the noise maps from these seeds instead (same latents and strengths): what the noise
     alone changes, which no filter can guess from its input. None = each pair's own seed.
+    ``anchor_latents``: anchored specs only, the anchors' latents ``[N, num_ws, w_dim]`` found some other way
+    (e.g. refined by projection from the encoder's); None = the encoder's.
     """
     from directions.edit import apply_direction
 
@@ -122,16 +124,20 @@ def render_pairs(G, direction, spec: PairSpec, seeds: List[int], encoder=None,
         if len(noise_seeds) != len(seeds):
             raise ValueError(f"{len(noise_seeds)} noise seeds for {len(seeds)} pairs: give one per pair")
         noise = _seed_draws(G, noise_seeds, spec)[2]
+    if anchor_latents is not None and spec.anchor is None:
+        raise ValueError("anchor_latents are for anchored pairs; this request draws its latents from its seeds")
     if spec.anchor is None:
         ws = G.mapping(z, None, truncation_psi=spec.truncation_psi)  # [N, num_ws, w_dim]
     else:
-        if encoder is None:
+        if encoder is None and anchor_latents is None:
             raise ValueError("anchored pairs need the generator's latent encoder to find the anchors' latents")
         from distill.anchors import anchor_images
         from faceedit.inversion.encoder import encode_images
 
         anchors = anchor_images(spec.anchor, seeds, G.img_resolution).to(G.device)  # [N, 3, H, W]
-        ws = encode_images(encoder, anchors)  # [N, num_ws, w_dim]
+        ws = encode_images(encoder, anchors) if anchor_latents is None else anchor_latents.to(G.device)
+        if ws.shape[0] != len(seeds):
+            raise ValueError(f"{ws.shape[0]} anchor latents for {len(seeds)} pairs: give one per pair")
     edited = apply_direction(ws, direction.vector, torch.from_numpy(alphas).float().to(G.device), spec.layers,
                              direction.unit_for(spec.layers))
     a = G.synthesis(ws, noise_mode="const", noise=noise)  # [N, 3, H, W]

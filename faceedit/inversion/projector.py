@@ -132,6 +132,7 @@ class Projector:
             loss = loss + self.perceptual_weight * self.perceptual(synth, target)
         return loss
 
+    @torch.enable_grad()  # it optimises: a caller's no_grad (an inference script's) must not turn that off
     def project(
         self,
         G,  # faceedit Generator

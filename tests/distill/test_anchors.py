@@ -82,6 +82,27 @@ def test_anchored_pairs_add_the_teachers_change_to_the_anchor():
     torch.testing.assert_close(a0, b0)  # no edit, no change: the reconstruction error cancels
 
 
+def test_anchored_pairs_take_latents_found_another_way():
+    G, d, encoder = _setup()
+    seeds = [0, 1]
+    from faceedit.inversion.encoder import encode_images
+
+    with torch.no_grad():
+        ws = encode_images(encoder, anchor_images("synthfaces", seeds, G.img_resolution))  # [2, num_ws, w_dim]
+    a, b, alphas = render_pairs(G, d, SPEC, seeds, encoder)
+    a2, b2, alphas2 = render_pairs(G, d, SPEC, seeds, anchor_latents=ws)  # no encoder needed
+    torch.testing.assert_close(b2, b)
+    np.testing.assert_array_equal(alphas2, alphas)
+    _, b3, _ = render_pairs(G, d, SPEC, seeds, anchor_latents=ws + 0.5)  # the change around other latents
+    torch.testing.assert_close(a2, a)
+    assert not torch.allclose(b3, b)
+    with pytest.raises(ValueError, match="give one per pair"):
+        render_pairs(G, d, SPEC, seeds, anchor_latents=ws[:1])
+    plain = PairSpec(direction="red", num_seeds=2)
+    with pytest.raises(ValueError, match="anchor_latents are for anchored pairs"):
+        render_pairs(G, d, plain, seeds, anchor_latents=ws)
+
+
 def test_anchored_dataset_records_anchors_resumes_and_refuses_other_encoders(tmp_path):
     G, d, encoder = _setup()
     with pytest.raises(ValueError, match="train-encoder"):

@@ -34,6 +34,16 @@ def test_projection_reconstructs_generator_samples(G, space):
         assert torch.equal(result.ws[:, 0], result.ws[:, -1])  # one latent for every layer
 
 
+def test_projects_inside_a_callers_no_grad(G):
+    target, _ = _target(G, n=1)
+    kwargs = dict(steps=5, w_avg_samples=200, early_stop_patience=None)
+    free = Projector(**kwargs).project(G, target, progress=False)
+    with torch.no_grad():
+        inside = Projector(**kwargs).project(G, target, progress=False)
+        assert not torch.is_grad_enabled()  # the caller's setting is back afterwards
+    assert torch.equal(inside.ws, free.ws)
+
+
 def test_same_seed_same_result(G):
     target, _ = _target(G, n=3)
     kwargs = dict(steps=20, w_avg_samples=200, early_stop_patience=None, seed=5)
