@@ -63,7 +63,8 @@ def main() -> int:
     parser.add_argument("--images", type=Path, default=None)
     args = parser.parse_args()
     if args.gan_samples < 1:
-        parser.error(f"--gan-samples must be at least 1 (the unfiltered teacher's change needs pairs), got {args.gan_samples}")
+        parser.error(f"--gan-samples must be at least 1 (the unfiltered teacher's change needs pairs), "
+                     f"got {args.gan_samples}")
 
     import faceedit
     from directions.classifiers.registry import make_classifier

@@ -70,7 +70,8 @@ def main() -> int:
                                                                    "strength) here")
     args = parser.parse_args()
     if args.gan_samples < 1:
-        parser.error(f"--gan-samples must be at least 1 (the unfiltered teacher's change needs pairs), got {args.gan_samples}")
+        parser.error(f"--gan-samples must be at least 1 (the unfiltered teacher's change needs pairs), "
+                     f"got {args.gan_samples}")
 
     import faceedit
     from directions.classifiers.registry import make_classifier
