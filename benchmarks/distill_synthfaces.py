@@ -16,6 +16,9 @@ the same request, whose held-out pairs are the teacher's images):
   filter (its attribute moved at least ``min_change``, the others stayed put) and the renders did not, so the
   teacher's change is also measured on ``--gan-samples`` *unfiltered* pairs of the same request (seeds from
   ``GAN_SEED``, which no dataset uses), with the filter's change on them: the like-for-like reference;
+* strength — every figure above is the network as distilled (strength 1); a calibrated filter
+  (``faceedit filters calibrate``) is measured a second time at its default strength, what a call without a
+  strength applies (``at_default``; its grid gets a sixth row: the renders at that strength);
 * fit — with ``--train-pairs N``, the PSNR on the dataset's first N pairs, which the filter trained on (for a
   filter trained on anchored pairs these are the teacher's pairs of the same seeds, not its training images):
   far above the held-out PSNR means more pairs would help; close to it, a larger or longer-trained network.
@@ -36,6 +39,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import run_record  # noqa: E402
 
+from distill.dataset import dataset_attribute, unfiltered_pairs  # noqa: E402
+from distill.filter import apply_in_batches  # noqa: E402
 from faceedit.utils.metrics import psnr  # noqa: E402
 
 RENDER_SEED = 818_181
@@ -82,19 +87,19 @@ def main() -> int:
         trained_on = flt.metadata.get("dataset", {})
         a = (A[-args.held_out:].float() - 128) / 127.5
         b = (B[-args.held_out:].float() - 128) / 127.5
-        out = apply_in_batches(flt, a)
-        attribute = attributes.get(name) or _direction_attribute(header)
+        out = apply_in_batches(flt, a, 1.0)  # the network as distilled; its default strength below
+        attribute = attributes.get(name) or dataset_attribute(header)
         renders, _ = render_batch(args.renders, seed=args.render_seed, resolution=flt.resolution)
-        filtered = apply_in_batches(flt, renders)
+        filtered = apply_in_batches(flt, renders, 1.0)
         judged_a, judged_b, judged_renders = judge(a), judge(b), judge(renders)  # each judged once
         judged_filtered = judge(filtered)
         teacher = {k: float((judged_b[k] - judged_a[k]).mean()) for k in judged_b if "=" not in k}
         student = {k: float((judged_filtered[k] - judged_renders[k]).mean()) for k in teacher}
         on_gan = float((judge(out)[attribute] - judged_a[attribute]).mean())  # same inputs as the teacher
-        gan_a, gan_b = unfiltered_pairs(G, header, args.model, args.gan_samples)  # [N, 3, H, W] each
+        gan_a, gan_b = unfiltered_pairs(G, header, args.model, args.gan_samples, GAN_SEED)  # [N, 3, H, W] each
         on_gan_a = judge(gan_a)[attribute]
         teacher_unfiltered = float((judge(gan_b)[attribute] - on_gan_a).mean())
-        filter_unfiltered = float((judge(apply_in_batches(flt, gan_a))[attribute] - on_gan_a).mean())
+        filter_unfiltered = float((judge(apply_in_batches(flt, gan_a, 1.0))[attribute] - on_gan_a).mean())
         border = _border_mask(a.shape[-1])
         row = dict(filter=name, attribute=attribute, anchor=trained_on.get("anchor"), held_out=len(a),
                    psnr=float(psnr(out, b).mean()),
@@ -109,10 +114,25 @@ def main() -> int:
                    filter_change_on_unfiltered=filter_unfiltered,
                    ratio_unfiltered=student[attribute] / teacher_unfiltered if teacher_unfiltered else float("nan"),
                    other_changes_teacher={k: v for k, v in teacher.items() if k != attribute},
-                   other_changes_filter={k: v for k, v in student.items() if k != attribute})
+                   other_changes_filter={k: v for k, v in student.items() if k != attribute},
+                   default_strength=flt.default_strength, calibration=flt.metadata.get("calibration"))
+        filtered_default = filtered
+        if flt.default_strength != 1.0:  # calibrated: what a call without a strength does
+            out_default = apply_in_batches(flt, a)
+            filtered_default = apply_in_batches(flt, renders)
+            change = float((judge(filtered_default)[attribute] - judged_renders[attribute]).mean())
+            row["at_default"] = dict(psnr=float(psnr(out_default, b).mean()), ssim=float(ssim(out_default, b).mean()),
+                                     filter_change_on_renders=change, ratio=change / teacher[attribute],
+                                     ratio_unfiltered=change / teacher_unfiltered,
+                                     filter_change_on_gan_samples=float(
+                                         (judge(out_default)[attribute] - judged_a[attribute]).mean()))
+            print(f"{name} at its default strength {flt.default_strength:g}: PSNR {row['at_default']['psnr']:.2f} dB, "
+                  f"judged {attribute} change on renders {change:+.3f} ({100 * row['at_default']['ratio']:.0f} % of "
+                  f"the teacher on GAN samples, {100 * row['at_default']['ratio_unfiltered']:.0f} % on unfiltered "
+                  f"ones)")
         if args.train_pairs:
             seen_a, seen_b = ((x[:args.train_pairs].float() - 128) / 127.5 for x in (A, B))
-            seen = apply_in_batches(flt, seen_a)
+            seen = apply_in_batches(flt, seen_a, 1.0)
             row.update(train_pairs=len(seen_a), psnr_train_pairs=float(psnr(seen, seen_b).mean()))
             print(f"{name}: PSNR {row['psnr_train_pairs']:.2f} dB on {len(seen_a)} pairs it trained on")
         rows.append(row)
@@ -125,7 +145,8 @@ def main() -> int:
               f"{row['mse_border']:.4f} / rest {row['mse_rest']:.4f} (the "
               f"teacher's change: {row['teacher_change_border']:.4f} / {row['teacher_change_rest']:.4f})")
         if args.images:
-            grid = torch.cat([a[:8], out[:8], b[:8], renders[:8], filtered[:8]])
+            grid = torch.cat([a[:8], out[:8], b[:8], renders[:8], filtered[:8]]
+                             + ([filtered_default[:8]] if flt.default_strength != 1.0 else []))
             save_png(make_grid(images_from_tensor(grid), cols=8).repeat(2, 0).repeat(2, 1),
                      args.images / f"filter-{name}.png")
     if args.json:
@@ -151,47 +172,6 @@ def filter_and_teacher_pairs(spec: str):
     return name, Filter.load(filter_path), A, B, header
 
 
-def request_spec(header, **changes):
-    """The ``PairSpec`` of a dataset's request (its ``dataset.json`` header) without its classifier filter, with
-    ``changes`` (e.g. ``anchor="synthfaces"``): every pair of its seeds, kept or not."""
-    from distill.dataset import PairSpec
-
-    layers = header["spec"]["layers"]
-    return PairSpec(**{**header["spec"], "classifier": None, "target": None, "min_change": 0.0,
-                       "max_other_change": {}, "layers": tuple(layers) if layers else None, **changes})
-
-
-def unfiltered_pairs(G, header, model: str, n: int, seed: int = GAN_SEED, encoder=None, anchor_latents=None,
-                     **changes):
-    """The teacher's ``(A, B)`` (float ``[n, 3, R, R]`` each) for seeds ``seed .. seed + n - 1`` with a dataset's
-    request and no classifier filter (``changes`` as in :func:`request_spec`; ``encoder`` and ``anchor_latents``
-    as in ``distill.dataset.render_pairs``, for anchored requests)."""
-    from directions.bundled import resolve_direction
-
-    spec = request_spec(header, **changes)
-    direction = resolve_direction(spec.direction, model, generator=G)
-    return render_pairs_in_batches(G, direction, spec, list(range(seed, seed + n)), encoder,
-                                   anchor_latents=anchor_latents)
-
-
-def apply_in_batches(flt, images: torch.Tensor, strength: float = 1.0, batch: int = 32) -> torch.Tensor:
-    """``flt.apply_tensor`` over ``images [N, 3, R, R]`` a batch at a time (the memory of one batch)."""
-    return torch.cat([flt.apply_tensor(images[i:i + batch], strength) for i in range(0, len(images), batch)])
-
-
-def render_pairs_in_batches(G, direction, spec, seeds, encoder=None, noise_seeds=None, anchor_latents=None,
-                            batch: int = 64):
-    """``distill.dataset.render_pairs`` over ``seeds`` a batch at a time: ``(A, B)``, float ``[N, 3, R, R]`` each
-    (``noise_seeds`` and ``anchor_latents``, when given, one per seed as there)."""
-    from distill.dataset import render_pairs
-
-    parts = [render_pairs(G, direction, spec, seeds[i:i + batch], encoder,
-                          None if noise_seeds is None else noise_seeds[i:i + batch],
-                          None if anchor_latents is None else anchor_latents[i:i + batch])
-             for i in range(0, len(seeds), batch)]
-    return torch.cat([part[0] for part in parts]), torch.cat([part[1] for part in parts])
-
-
 def _border_mask(size: int) -> torch.Tensor:
     """``[H, W]`` bool: the top, left and right tenth of a portrait, where the background shows."""
     rows, cols = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
@@ -202,11 +182,6 @@ def _border_mask(size: int) -> torch.Tensor:
 def _mse(x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> float:
     """Mean squared difference over the pixels in ``mask`` ([-1, 1] scale, averaged over images and channels)."""
     return float((x - y).pow(2).mean(1)[:, mask].mean())
-
-
-def _direction_attribute(header) -> str:
-    direction = header["spec"]["direction"]
-    return Path(direction).stem.split("-orth-")[0]
 
 
 if __name__ == "__main__":

@@ -25,7 +25,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import run_record  # noqa: E402
-from distill_synthfaces import apply_in_batches, filter_and_teacher_pairs  # noqa: E402
+from distill_synthfaces import filter_and_teacher_pairs  # noqa: E402
+
+from distill.filter import apply_in_batches  # noqa: E402
 
 ATTRIBUTES = ("yaw", "roll", "light", "smile", "glasses", "beard")
 
@@ -50,7 +52,7 @@ def main() -> int:
     for spec in args.filter:
         name, flt, A, B, header = filter_and_teacher_pairs(spec)
         a, b = (A.float() - 128) / 127.5, (B.float() - 128) / 127.5  # [N, 3, R, R]
-        out = apply_in_batches(flt, a, batch=64)
+        out = apply_in_batches(flt, a, 1.0, batch=64)
         squared_error = (out - b).pow(2).mean(dim=(1, 2, 3))  # [N]
         scores_a, scores_b = labeler(a), labeler(b)
         row = dict(filter=name, dataset=spec.partition(",")[2], pairs=len(a), psnr=pooled_psnr(squared_error),

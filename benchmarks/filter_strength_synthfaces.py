@@ -40,15 +40,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import run_record  # noqa: E402
-from distill_synthfaces import (  # noqa: E402
-    GAN_SEED,
-    RENDER_SEED,
-    _direction_attribute,
-    apply_in_batches,
-    filter_and_teacher_pairs,
-    request_spec,
-    unfiltered_pairs,
-)
+from distill_synthfaces import GAN_SEED, RENDER_SEED, filter_and_teacher_pairs  # noqa: E402
+
+from distill.dataset import dataset_attribute, request_spec, unfiltered_pairs  # noqa: E402
+from distill.filter import apply_in_batches  # noqa: E402
 
 ANCHOR_SEED = 300_000  # first seed of the inversion route's renders: above every dataset's seeds
 
@@ -89,20 +84,20 @@ def main() -> int:
     rows = []
     for spec_text in args.filter:
         name, flt, A, B, header = filter_and_teacher_pairs(spec_text)
-        attribute = _direction_attribute(header)
+        attribute = dataset_attribute(header)
         a = (A[-args.held_out:].float() - 128) / 127.5  # [n, 3, H, W] in [-1, 1]
         b = (B[-args.held_out:].float() - 128) / 127.5
         on_a = judge(a)[attribute]  # [n], judged once for every strength
         teacher = float((judge(b)[attribute] - on_a).mean())
         on_renders = judge(renders)[attribute]
-        gan_a, gan_b = unfiltered_pairs(G, header, args.model, args.gan_samples)  # [M, 3, H, W] each
+        gan_a, gan_b = unfiltered_pairs(G, header, args.model, args.gan_samples, GAN_SEED)  # [M, 3, H, W] each
         unfiltered = float((judge(gan_b)[attribute] - judge(gan_a)[attribute]).mean())
 
         anchors, carried = unfiltered_pairs(G, header, args.model, args.renders, ANCHOR_SEED, encoder,
                                             anchor="synthfaces")  # [N, 3, H, W] each
         on_anchors = judge(anchors)[attribute]
         route_change = float((judge(carried)[attribute] - on_anchors).mean())
-        filter_on_anchors = float((judge(apply_in_batches(flt, anchors))[attribute] - on_anchors).mean())
+        filter_on_anchors = float((judge(apply_in_batches(flt, anchors, 1.0))[attribute] - on_anchors).mean())
         projected = {}
         if args.route_projection_steps:
             projected = projected_route(G, header, args.model, anchors, encoder, args.route_projection_steps)
@@ -129,7 +124,8 @@ def main() -> int:
                   f"change on renders {change:+.3f} ({100 * change / teacher:.0f} % of the teacher's {teacher:+.3f} "
                   f"on GAN samples; {100 * change / unfiltered:.0f} % of its {unfiltered:+.3f} on unfiltered ones), on "
                   f"the teacher's inputs {on_gan:+.3f} ({100 * on_gan / teacher:.0f} %)")
-        row = dict(filter=name, attribute=attribute, teacher_change=teacher, held_out=len(a), renders=len(renders),
+        row = dict(filter=name, attribute=attribute, default_strength=flt.default_strength, teacher_change=teacher,
+                   held_out=len(a), renders=len(renders),
                    gan_samples=len(gan_a), teacher_change_unfiltered=unfiltered,
                    strengths=by_strength, route_renders=len(anchors), route_change_on_renders=route_change,
                    route_ratio=route_change / teacher, route_ratio_unfiltered=route_change / unfiltered,

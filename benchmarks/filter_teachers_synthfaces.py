@@ -38,7 +38,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import run_record  # noqa: E402
-from distill_synthfaces import _border_mask, _mse, render_pairs_in_batches  # noqa: E402
+from distill_synthfaces import _border_mask, _mse  # noqa: E402
+
+from distill.dataset import render_pairs_in_batches  # noqa: E402
 
 FIRST_SEED = 100_000  # above every dataset's seeds in benchmarks/filters_synthfaces.sh
 NOISE_OFFSET = 1_000_000  # the other noise maps' seeds: seed + this

@@ -38,7 +38,8 @@ import torch
 from faceedit.utils.files import atomic_write_bytes, atomic_write_text
 from faceedit.utils.png import png_bytes
 
-__all__ = ["PairSpec", "make_dataset", "read_pairs", "export_folders", "dataset_status", "DATASET_FORMAT"]
+__all__ = ["PairSpec", "make_dataset", "read_pairs", "export_folders", "dataset_status", "DATASET_FORMAT",
+           "render_pairs", "render_pairs_in_batches", "request_spec", "unfiltered_pairs", "dataset_attribute"]
 
 DATASET_FORMAT = "faceedit-paired-dataset"
 DATASET_VERSION = 1
@@ -145,6 +146,49 @@ def render_pairs(G, direction, spec: PairSpec, seeds: List[int], encoder=None,
     if spec.anchor is None:
         return a, b, alphas
     return anchors, (anchors + (b - a)).clamp(-1, 1), alphas  # the teacher's change, on the anchor itself
+
+
+def render_pairs_in_batches(G, direction, spec: PairSpec, seeds: List[int], encoder=None,
+                            noise_seeds: Optional[List[int]] = None, anchor_latents: Optional[torch.Tensor] = None,
+                            batch: int = 64) -> Tuple[torch.Tensor, torch.Tensor]:
+    """:func:`render_pairs` over ``seeds`` a batch at a time: ``(A, B)``, float ``[N, 3, R, R]`` each
+    (``noise_seeds`` and ``anchor_latents``, when given, one per seed as there)."""
+    parts = [render_pairs(G, direction, spec, seeds[i:i + batch], encoder,
+                          None if noise_seeds is None else noise_seeds[i:i + batch],
+                          None if anchor_latents is None else anchor_latents[i:i + batch])
+             for i in range(0, len(seeds), batch)]
+    return torch.cat([part[0] for part in parts]), torch.cat([part[1] for part in parts])
+
+
+def request_spec(header: Dict, **changes) -> PairSpec:
+    """The ``PairSpec`` of a dataset's request (its ``dataset.json`` header) without its classifier filter, with
+    ``changes`` (e.g. ``anchor="synthfaces"``): every pair of its seeds, kept or not."""
+    layers = header["spec"]["layers"]
+    return PairSpec(**{**header["spec"], "classifier": None, "target": None, "min_change": 0.0,
+                       "max_other_change": {}, "layers": tuple(layers) if layers else None, **changes})
+
+
+def unfiltered_pairs(G, header: Dict, model: str, n: int, seed: int, encoder=None,
+                     anchor_latents: Optional[torch.Tensor] = None, **changes) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The teacher's ``(A, B)`` (float ``[n, 3, R, R]`` each) for seeds ``seed .. seed + n - 1`` with a dataset's
+    request and no classifier filter: what the teacher does to faces nobody chose (``changes`` as in
+    :func:`request_spec`; ``model`` names the generator for the direction's lookup; ``encoder`` and
+    ``anchor_latents`` as in :func:`render_pairs`, for anchored requests)."""
+    from directions.bundled import resolve_direction
+
+    spec = request_spec(header, **changes)
+    direction = resolve_direction(spec.direction, model, generator=G)
+    return render_pairs_in_batches(G, direction, spec, list(range(seed, seed + n)), encoder,
+                                   anchor_latents=anchor_latents)
+
+
+def dataset_attribute(header: Dict) -> str:
+    """The attribute a dataset's pairs change: its classifier filter's target, else the direction's attribute
+    (its name before ``-orth-``)."""
+    target = header["spec"].get("target")
+    if target:
+        return str(target)
+    return Path(str(header["spec"]["direction"])).stem.split("-orth-")[0]
 
 
 def _keep(spec: PairSpec, scores_a: Dict[str, torch.Tensor], scores_b: Dict[str, torch.Tensor],

@@ -1,4 +1,4 @@
-"""``faceedit distill train`` and ``faceedit filters apply|export|list``: distilled one-pass filters."""
+"""``faceedit distill train`` and ``faceedit filters apply|calibrate|export|list``: distilled one-pass filters."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
     tr.add_argument("--no-progress", action="store_true")
     tr.set_defaults(run=run_train)
 
-    f = sub.add_parser("filters", help="apply, export or list distilled filters")
+    f = sub.add_parser("filters", help="apply, calibrate, export or list distilled filters")
     fsub = f.add_subparsers(dest="filters_command", metavar="ACTION")
     fsub.required = True
     ap = fsub.add_parser("apply", help="edit a photo (or an aligned crop) with a filter in one pass")
@@ -62,14 +62,43 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
     ap.add_argument("--filter", required=True, help="bundled filter name (older, younger, ...) or folder")
     ap.add_argument("--model", default="synthfaces-64", help="model whose bundled filters to look in")
     ap.add_argument("--every-face", action="store_true", help="filter every face, not only the largest")
-    ap.add_argument("--strength", type=float, default=1.0,
-                    help="how much of the filter's change to apply: 1 = as distilled (default), 0.5 = half, up to 3 "
-                         "(above 1 extrapolates)")
+    ap.add_argument("--strength", type=float, default=None,
+                    help="how much of the filter's change to apply: 1 = as distilled, 0.5 = half, up to 3 (above 1 "
+                         "extrapolates); default: the filter's own (1 unless calibrated, see `filters list`)")
     ap.add_argument("--out", type=Path, required=True)
     ap.set_defaults(run=run_apply)
+    ca = fsub.add_parser("calibrate", help="set a filter's default strength so that it changes pictures it was not "
+                                           "distilled on as much as its teacher changes its own faces",
+                         description="Measure the teacher's change of the filter's attribute on unselected pairs of "
+                                     "the request the filter was distilled from, and the filter's change on your "
+                                     "pictures (aligned crops or photos, or synthfaces renders), with one classifier "
+                                     "(default: the one that selected the dataset's pairs; keep your judge out of "
+                                     "it), and save the strength at which the filter's change is --target times the "
+                                     "teacher's as the filter's default. Calibrate on pictures your measurements do "
+                                     "not use.")
+    ca.add_argument("filter", help="bundled filter name or folder")
+    ca.add_argument("--model", default="synthfaces-64", help="model whose bundled filters to look in")
+    ca.add_argument("--pictures", type=Path, default=None,
+                    help="folder of aligned crops at the filter's resolution, or photos (their largest face is "
+                         "aligned); default: --renders synthfaces renders")
+    ca.add_argument("--renders", type=int, default=256, help="synthfaces renders to calibrate on without --pictures")
+    ca.add_argument("--render-seed", type=int, default=None, help="their seed (default: 600000, which no benchmark "
+                                                                  "uses)")
+    ca.add_argument("--classifier", default=None,
+                    help="attribute classifier (default: the filter's dataset's, e.g. synthfaces-labeler)")
+    ca.add_argument("--teacher", default=None, help="the teacher generator, name or file (default: the filter's)")
+    ca.add_argument("--teacher-pairs", type=int, default=512, help="unselected teacher pairs to measure it on")
+    ca.add_argument("--target", type=float, default=1.0, help="fraction of the teacher's change (default 1: all)")
+    ca.add_argument("--out", type=Path, default=None,
+                    help="write the calibrated filter folder here (default: the filter's own folder; a bundled "
+                         "filter needs --out)")
+    ca.add_argument("--dry-run", action="store_true", help="measure and print, write nothing")
+    ca.set_defaults(run=run_calibrate)
     ex = fsub.add_parser("export", help="export a filter to ONNX (runs with onnxruntime)")
     ex.add_argument("filter", help="bundled filter name or folder")
     ex.add_argument("--model", default="synthfaces-64")
+    ex.add_argument("--strength", type=float, default=None,
+                    help="strength built into the ONNX model (default: the filter's own)")
     ex.add_argument("--out", type=Path, required=True, help="file.onnx")
     ex.set_defaults(run=run_export)
     ls = fsub.add_parser("list", help="filters bundled with a model")
@@ -127,21 +156,80 @@ def run_apply(args: argparse.Namespace) -> int:
     from faceedit.alignment import FaceAligner
     from faceedit.utils.images import save_image
 
-    check_strength(args.strength)  # before loading anything
+    if args.strength is not None:
+        check_strength(args.strength)  # before loading anything
     flt = Filter.load(args.filter, model=args.model)
     aligner = FaceAligner.for_model(args.model, output_size=flt.resolution)
     result = flt.apply_photo(args.photo, every_face=args.every_face, aligner=aligner, strength=args.strength)
     save_image(result, args.out)
-    shown = "" if args.strength == 1.0 else f" at strength {args.strength:g}"
+    strength = flt.default_strength if args.strength is None else args.strength
+    shown = "" if strength == 1.0 else f" at strength {strength:g}"
     print(f"faceedit filters apply: {args.filter}{shown} -> {args.out}")
+    return 0
+
+
+def run_calibrate(args: argparse.Namespace) -> int:
+    from distill.calibrate import CALIBRATION_SEED, calibrate_filter, pictures_from_folder
+    from distill.filter import Filter
+
+    folder = Path(args.filter)
+    out = args.out or (folder if (folder / "config.json").is_file() else None)
+    if out is None and not args.dry_run:
+        raise ValueError(f"{args.filter!r} is a bundled filter: give --out FOLDER for the calibrated copy")
+    if args.pictures is None and args.renders < 1:
+        raise ValueError(f"--renders must be at least 1, got {args.renders}; or give --pictures FOLDER")
+    if args.teacher_pairs < 1:
+        raise ValueError(f"--teacher-pairs must be at least 1, got {args.teacher_pairs}")
+    import torch
+
+    import faceedit
+    from directions.classifiers.registry import make_classifier
+
+    flt = Filter.load(args.filter, model=args.model)
+    classifier_name = args.classifier or flt.metadata.get("dataset", {}).get("classifier")
+    if not classifier_name:
+        raise ValueError("the filter's dataset named no classifier: give --classifier (one that scores the "
+                         "filter's attribute)")
+    teacher = args.teacher or flt.metadata.get("teacher")
+    if not teacher:
+        raise ValueError("the filter's metadata names no teacher generator: give --teacher")
+    G = faceedit.load_generator(teacher, device="cpu")
+    if args.pictures is not None:
+        pictures, skipped = pictures_from_folder(args.pictures, flt)
+        source = f"{len(pictures)} pictures from {args.pictures}"
+        for line in skipped:
+            print(f"faceedit filters calibrate: skipped {line}")
+    else:
+        from faceedit.synthfaces import render_batch
+
+        seed = CALIBRATION_SEED if args.render_seed is None else args.render_seed
+        pictures, _ = render_batch(args.renders, seed=seed, resolution=flt.resolution)  # [N, 3, R, R]
+        source = f"{args.renders} synthfaces renders, seed {seed}"
+    with torch.no_grad():
+        calibration = calibrate_filter(flt, pictures, make_classifier(classifier_name), G, target=args.target,
+                                       teacher_pairs=args.teacher_pairs, pictures_source=source,
+                                       model=args.teacher or None)
+    print(f"faceedit filters calibrate: {args.filter}: the teacher changes {calibration.attribute} by "
+          f"{calibration.teacher_change:+.3f} on {calibration.teacher_pairs} of its own faces ({classifier_name}); "
+          f"the filter on {source}: {calibration.change_at_one:+.3f} at strength 1, {calibration.change:+.3f} "
+          f"({100 * calibration.ratio:.0f} %) at strength {calibration.strength:g}")
+    if args.dry_run:
+        return 0
+    flt.default_strength = calibration.strength
+    flt.metadata["calibration"] = calibration.to_dict()
+    flt.save_pretrained(out)  # in the dtype it was stored in
+    print(f"faceedit filters calibrate: default strength {calibration.strength:g} -> {out}")
     return 0
 
 
 def run_export(args: argparse.Namespace) -> int:
     from distill.filter import Filter
 
-    path = Filter.load(args.filter, model=args.model).export_onnx(args.out)
-    print(f"faceedit filters export: {args.filter} -> {path} (input 'images' [N, 3, R, R] in [-1, 1])")
+    flt = Filter.load(args.filter, model=args.model)
+    path = flt.export_onnx(args.out, strength=args.strength)
+    strength = flt.default_strength if args.strength is None else args.strength
+    print(f"faceedit filters export: {args.filter} at strength {strength:g} -> {path} (input 'images' "
+          f"[N, 3, R, R] in [-1, 1])")
     return 0
 
 
@@ -153,5 +241,8 @@ def run_list(args: argparse.Namespace) -> int:
         print(f"no filters are bundled for {args.model}; train one with `faceedit distill train`")
     for name in names:
         flt = Filter.load(name, model=args.model)
-        print(f"{name:12s} {flt.resolution}x{flt.resolution}, {flt.metadata.get('training_steps', '?')} steps")
+        calibration = flt.metadata.get("calibration")
+        how = (f"calibrated on {calibration['pictures_source']}" if calibration else "as distilled")
+        print(f"{name:12s} {flt.resolution}x{flt.resolution}, {flt.metadata.get('training_steps', '?')} steps, "
+              f"default strength {flt.default_strength:g} ({how})")
     return 0

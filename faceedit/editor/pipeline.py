@@ -436,7 +436,8 @@ class FaceEditor:
         self,
         image: Union[Image, LocatedFace],  # a photo, or a face from locate()/encode()/sample()
         name: str,  # a filter of this editor (see .filters / .filter_edits)
-        strength: float = 1.0,  # 1 = the filter's full edit, 0 = none, in between blends; up to 3 extrapolates
+        strength: Optional[float] = None,  # 1 = the filter's distilled edit, 0 = none, in between blends; up to 3
+        #   extrapolates; None = the filter's default strength (1 unless calibrated)
         face: int = 0,  # which face of a photo, largest first
         aligned: bool = False,  # the image is already an aligned crop
     ) -> EditResult:
@@ -462,28 +463,30 @@ class FaceEditor:
     def apply_filters(
         self,
         image: Union[Image, LocatedFace],  # a photo, or a face from locate()/encode()/sample()
-        filters: Sequence[Tuple[str, float]],  # (filter name, strength in [0, 3]) applied in this order
+        filters: Sequence[Tuple[str, Optional[float]]],  # (filter name, strength in [0, 3] or None for the
+        #   filter's default) applied in this order
         face: int = 0,  # which face of a photo, largest first
         aligned: bool = False,  # the image is already an aligned crop
     ) -> EditResult:
         """Several filters one after another on the aligned crop (e.g. older, then more masculine); the result
         is pasted into the photo once."""
         located = image if isinstance(image, LocatedFace) else self.locate(image, face=face, aligned=aligned)
-        crop = located.aligned
+        crop, applied = located.aligned, {}
         for name, strength in filters:
-            crop = self._filter_crop(crop, name, strength)
+            flt = self._filter(name)
+            strength = flt.default_strength if strength is None else strength
+            crop = _resize(flt.apply_crop(_resize(crop, flt.resolution), strength=strength), crop.shape[0])
+            applied[name] = float(strength)
         photo = located.paste(crop, reference=located.aligned if self.paste_change else None)
-        return EditResult(aligned=crop, photo=photo, before=located.aligned,
-                          edits={name: float(strength) for name, strength in filters})
+        return EditResult(aligned=crop, photo=photo, before=located.aligned, edits=applied)
 
-    def _filter_crop(self, crop: np.ndarray, name: str, strength: float) -> np.ndarray:
-        """``crop + strength * (filter(crop) - crop)`` at the crop's own size."""
+    def _filter(self, name: str):
+        """This editor's filter ``name``, or a KeyError that lists the ones it has."""
         if name not in self.filters:
             have = ", ".join(sorted(self.filters)) or "none"
             raise KeyError(f"no filter {name!r} for {self.model_name or 'this model'} (it has: {have}); train one with "
                            f"`faceedit distill train`")
-        flt = self.filters[name]
-        return _resize(flt.apply_crop(_resize(crop, flt.resolution), strength=strength), crop.shape[0])
+        return self.filters[name]
 
 
 def _resize(image: np.ndarray, size: int) -> np.ndarray:

@@ -70,6 +70,20 @@ def test_onnx_export_matches_pytorch(tmp_path):
     np.testing.assert_allclose(session.run(None, {"images": x.numpy()})[0], flt.apply_tensor(x).numpy(), atol=1e-4)
 
 
+def test_onnx_export_builds_in_the_default_or_a_given_strength(tmp_path):
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxscript")
+    ort = pytest.importorskip("onnxruntime")
+    flt = tiny_filter(resolution=32)
+    flt.default_strength = 1.5
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    for strength, path in ((None, tmp_path / "default.onnx"), (0.5, tmp_path / "half.onnx")):
+        session = ort.InferenceSession(str(flt.export_onnx(path, strength=strength)),
+                                       providers=["CPUExecutionProvider"])
+        np.testing.assert_allclose(session.run(None, {"images": x.numpy()})[0],
+                                   flt.apply_tensor(x, strength).numpy(), atol=1e-4)
+
+
 def test_onnx_export_of_a_filter_with_skips_matches_pytorch(tmp_path):
     pytest.importorskip("onnx")
     pytest.importorskip("onnxscript")

@@ -52,3 +52,21 @@ def test_set_changes_filter_settings_and_names_the_valid_keys():
         parse_overrides(["lamda_l1=20"], FilterTrainingConfig)
     with pytest.raises(ValueError, match="flip takes a bool"):
         parse_overrides(["flip=maybe"], FilterTrainingConfig)
+
+
+def test_calibrate_writes_a_copy_whose_default_strength_reaches_the_teachers_change(tmp_path, capsys):
+    from distill.filter import Filter
+
+    args = ["filters", "calibrate", "older", "--renders", "16", "--teacher-pairs", "16"]
+    assert main(args) == 2  # a bundled filter is never changed in place
+    assert "give --out" in capsys.readouterr().err
+    assert main([*args, "--out", str(tmp_path / "older")]) == 0
+    out = capsys.readouterr().out
+    assert "synthfaces-labeler" in out and "16 synthfaces renders, seed 600000" in out
+    calibrated = Filter.load(tmp_path / "older")
+    calibration = calibrated.metadata["calibration"]
+    assert calibrated.default_strength == calibration["strength"] > 1  # older ages renders less than its teacher
+    assert calibration["change"] / calibration["teacher_change"] == pytest.approx(1.0, abs=0.05)
+    assert calibrated.stored_dtype == Filter.load("older").stored_dtype  # the copy keeps the weights' dtype
+    assert main(["filters", "calibrate", str(tmp_path / "older"), "--renders", "0"]) == 2
+    assert "--renders must be at least 1" in capsys.readouterr().err

@@ -96,6 +96,10 @@ def test_filters_apply_with_a_strength():
         editor.apply_filter(crop, "older", aligned=True)
     with pytest.raises(ValueError, match="outside 0-3"):
         editor.apply_filter(crop, "darker", strength=3.5, aligned=True)
+    editor.filters["darker"].default_strength = 0.5  # calibrated: a call without a strength applies it
+    default = editor.apply_filter(crop, "darker", aligned=True)
+    np.testing.assert_array_equal(default.aligned, half.aligned)
+    assert default.edits == {"darker": 0.5}
 
 
 def test_a_direction_for_another_generator_is_refused(editor):
