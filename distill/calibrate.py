@@ -134,9 +134,11 @@ def calibrate_strength(flt: Filter, pictures: torch.Tensor, classifier: Classifi
         raise ValueError(f"at strength 1 the filter changes {attribute!r} on these pictures the other way from its "
                          f"teacher ({100 * at_one:.0f} % of the teacher's change); calibration cannot fix that")
     low, high = (0.0, 1.0) if at_one >= target else (1.0, MAX_STRENGTH)
-    if high == MAX_STRENGTH and ratio(MAX_STRENGTH) < target:
-        raise ValueError(f"even at strength {MAX_STRENGTH:g} the filter makes less than {100 * target:.0f} % of "
-                         f"its teacher's change of {attribute!r} on these pictures; ask for a smaller --target")
+    at_most = ratio(MAX_STRENGTH) if high == MAX_STRENGTH else target
+    if at_most < target:
+        raise ValueError(f"even at strength {MAX_STRENGTH:g} the filter makes {100 * at_most:.0f} % of its teacher's "
+                         f"change of {attribute!r} on these pictures ({100 * at_one:.0f} % at strength 1), less than "
+                         f"the {100 * target:.0f} % asked for; ask for a smaller --target")
     while high - low > tolerance:
         middle = (low + high) / 2
         low, high = (middle, high) if ratio(middle) < target else (low, middle)
