@@ -30,8 +30,15 @@
 # from the previous one): STEPS (default 2,000) steps on the new teacher's pairs, L1 and the perceptual term only,
 # the learning rate decaying to 0.
 #
+# Each finished filter is calibrated (`faceedit filters calibrate`: the default strength at which it changes 256
+# renders, seed 600000, as much as its teacher changes 512 of its own faces, by the labeler); one whose change cannot
+# get there at any strength keeps 1 (`feminine`: the gender score saturates).
 # MEASURE=no skips the measurement (to train filters in parallel lanes and measure them together afterwards).
 set -euo pipefail
+
+calibrate() {
+    faceedit filters calibrate "$1" || echo "filters_synthfaces.sh: $(basename "$1") keeps strength 1 (above: why)"
+}
 cd "$(dirname "$0")/.."
 SEEDS=${1:-}
 STEPS=${2:-}
@@ -113,6 +120,7 @@ for NAME in $NAMES; do
         FINE=${STEPS:-2000}
         faceedit distill train "${DATA[@]}" --run-dir "$LAST-init-$(basename "$INIT")" --init-from "$INIT/$NAME" \
             --steps "$FINE" --lr-decay-steps "$FINE" --set lambda_gan=0 --set lambda_fm=0 --out "$OUT" "${NET[@]}"
+        calibrate "$OUT"
         SPECS+=(--filter "$NAME=$OUT,$PLAIN")
         continue
     fi
@@ -155,7 +163,8 @@ for NAME in $NAMES; do
         faceedit distill train "${DATA[@]}" --run-dir "$LAST" --steps "${STEPS:-${DEFAULT_STEPS[$NAME]}}" \
             --lr-decay-steps "${DECAY[$NAME]}" ${LOSSES[$NAME]} --out "$OUT" "${NET[@]}"
     fi
-    SPECS+=(--filter "$NAME=distill/assets/synthfaces-64/$NAME,$PLAIN")
+    calibrate "$OUT"
+    SPECS+=(--filter "$NAME=$OUT,$PLAIN")
 done
 [ "${MEASURE:-yes}" = no ] && exit 0
 python benchmarks/distill_synthfaces.py "${SPECS[@]}" --json benchmarks/results/distill_synthfaces-64.json \
