@@ -126,3 +126,11 @@ def test_pictures_from_a_folder_take_crops_as_they_are_and_skip_what_is_not_a_pi
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="no usable picture"):
         pictures_from_folder(tmp_path / "empty", flt)
+
+
+def test_photos_in_the_folder_are_aligned_to_the_filters_resolution(tmp_path):
+    skimage_data = pytest.importorskip("skimage.data")
+    pytest.importorskip("dlib")
+    save_png(skimage_data.astronaut(), tmp_path / "astronaut.png")
+    pictures, skipped = pictures_from_folder(tmp_path, tiny_filter(resolution=32))
+    assert pictures.shape == (1, 3, 32, 32) and skipped == []
