@@ -20,7 +20,7 @@
 # the last 4,000; 9,000 for the gender filters, with L1 and the perceptual term only (the adversarial terms cost
 # PSNR and left speckles on renders), then 16,000 tuning steps (TUNE, below), 12,000 more (MORE), 45,000
 # more with encoder-to-decoder skips on unmirrored pairs (SKIPS), 45,000 more on twice the pairs (MORE_PAIRS) and,
-# for `feminine`, 20,000 more on three times the pairs (THIRD_PAIRS).
+# for `feminine`, 20,000 more on three, four and five times the pairs, one stage each (MORE_SETS).
 # PRECISION (default bf16: bfloat16 autocast, about 1.4x faster steps on CPUs with AVX512-BF16 or AMX,
 # BENCHMARKS.md; fp32 elsewhere).
 # With 2 cores, run two filters side by side: OMP_NUM_THREADS=1 MEASURE=no bash ... "" "" feminine & (and
@@ -75,11 +75,12 @@ declare -A SKIPS_DECAY=([older]=0 [younger]=0 [feminine]=20000 [masculine]=20000
 declare -A MORE_PAIRS=([older]=0 [younger]=0 [feminine]=45000 [masculine]=45000)
 declare -A MORE_PAIRS_DECAY=([older]=0 [younger]=0 [feminine]=20000 [masculine]=20000)
 declare -A EXTRA_SEEDS=([feminine]=20000-36383 [masculine]=20000-36383)
-# feminine: a sixth stage, THIRD_PAIRS steps as the fifth, on the teacher's pairs of THIRD_SEEDS too (+0.20 dB on
-# the fresh pairs, BENCHMARKS.md, session 15)
-declare -A THIRD_PAIRS=([older]=0 [younger]=0 [feminine]=20000 [masculine]=0)
-declare -A THIRD_PAIRS_DECAY=([older]=0 [younger]=0 [feminine]=12000 [masculine]=0)
-declare -A THIRD_SEEDS=([feminine]=40000-56383)
+# feminine: sixth, seventh and eighth stages, SET_STEPS each as the fifth (the rate decaying over the last
+# SET_DECAY), each on the teacher's pairs of one more of MORE_SETS too (three, four, then five sets: +0.20 dB on the
+# fresh pairs, then +0.23 over the seventh and eighth together; BENCHMARKS.md, sessions 15 and 16)
+declare -A MORE_SETS=([feminine]="40000-56383 60000-76383 80000-96383")
+SET_STEPS=20000
+SET_DECAY=12000
 # the labeler keeps an age pair only where gender, glasses and the head's yaw stayed put (a filter cannot guess a
 # turned head or new glasses from its input)
 declare -A OTHER=([older]="gender=0.15 glasses=0.1 yaw=0.06" [younger]="gender=0.15 glasses=0.1 yaw=0.06"
@@ -134,19 +135,28 @@ for NAME in $NAMES; do
         [ "${MORE[$NAME]}" -gt 0 ] && LATER+=(more)
         [ "${SKIPS[$NAME]}" -gt 0 ] && LATER+=(skips)
         [ "${MORE_PAIRS[$NAME]}" -gt 0 ] && LATER+=(pairs)
-        [ "${THIRD_PAIRS[$NAME]}" -gt 0 ] && LATER+=(pairs3)
         declare -A LATER_STEPS=([tuned]=${TUNE[$NAME]} [more]=${MORE[$NAME]} [skips]=${SKIPS[$NAME]}
-                                [pairs]=${MORE_PAIRS[$NAME]} [pairs3]=${THIRD_PAIRS[$NAME]})
+                                [pairs]=${MORE_PAIRS[$NAME]})
         declare -A LATER_DECAY=([tuned]=${DECAY[$NAME]} [more]=${MORE_DECAY[$NAME]} [skips]=${SKIPS_DECAY[$NAME]}
-                                [pairs]=${MORE_PAIRS_DECAY[$NAME]} [pairs3]=${THIRD_PAIRS_DECAY[$NAME]})
+                                [pairs]=${MORE_PAIRS_DECAY[$NAME]})
         declare -A LATER_SET=([tuned]="" [more]="" [skips]="--skips --set flip=false"
-                              [pairs]="--skips --set flip=false" [pairs3]="--skips --set flip=false")
-        # the extra pair sets: made here (each resumes), the fifth stage on two sets and the sixth on three
-        for STAGE_SEEDS in ${EXTRA_SEEDS[$NAME]:-} ${THIRD_SEEDS[$NAME]:-}; do
-            EXTRA=runs/pairs-synthfaces-64/$NAME-$GENERATOR-$STAGE_SEEDS
-            faceedit dataset make "${ARGS[@]}" --seeds "$STAGE_SEEDS" --out "$EXTRA"
-            [ "$STAGE_SEEDS" = "${EXTRA_SEEDS[$NAME]}" ] && LATER_SET[pairs]+=" --data $EXTRA"
-            LATER_SET[pairs3]+=" --data $EXTRA"
+                              [pairs]="--skips --set flip=false")
+        # the extra pair sets, made here (each resumes): the fifth stage on two sets, each later one on one more
+        POOLED="--skips --set flip=false"
+        # shellcheck disable=SC2206  # MORE_SETS holds several seed ranges
+        SETS=(${EXTRA_SEEDS[$NAME]:-} ${MORE_SETS[$NAME]:-})
+        for i in "${!SETS[@]}"; do
+            EXTRA=runs/pairs-synthfaces-64/$NAME-$GENERATOR-${SETS[$i]}
+            faceedit dataset make "${ARGS[@]}" --seeds "${SETS[$i]}" --out "$EXTRA"
+            POOLED+=" --data $EXTRA"
+            if [ "$i" -eq 0 ]; then
+                LATER_SET[pairs]=$POOLED
+            else
+                LATER+=("pairs$((i + 2))")  # pairs3: three sets (the first is DATA's), ...
+                LATER_STEPS[pairs$((i + 2))]=$SET_STEPS
+                LATER_DECAY[pairs$((i + 2))]=$SET_DECAY
+                LATER_SET[pairs$((i + 2))]=$POOLED
+            fi
         done
         FROM=$STAGE
         for SUFFIX in "${LATER[@]}"; do
