@@ -10,8 +10,8 @@ either) and the filter's change on the caller's pictures — and finds the stren
 ``target`` times the first::
 
     from distill.calibrate import calibrate_filter
-    calibration = calibrate_filter(older, pictures, classifier)   # pictures: [N, 3, R, R] in [-1, 1]
-    older.default_strength = calibration.strength                 # older(photo) now applies it
+    calibration = calibrate_filter(older, pictures, classifier, G)   # pictures: [N, 3, R, R] in [-1, 1]
+    older.default_strength = calibration.strength                    # older(photo) now applies it
     older.metadata["calibration"] = calibration.to_dict()
 
 Use a classifier that took part in making the filter (the dataset's labeler), not the judge that measures it,
@@ -111,11 +111,13 @@ def _distilled_request(flt: Filter) -> Dict:
 
 
 def calibrate_strength(flt: Filter, pictures: torch.Tensor, classifier: Classifier, attribute: str,
-                       reference: float, target: float = 1.0, tolerance: float = 0.005) -> float:
+                       reference: float, target: float = 1.0, tolerance: float = 0.005,
+                       before: Optional[torch.Tensor] = None) -> float:
     """The strength at which ``flt`` changes ``attribute`` on ``pictures`` by ``target * reference``.
 
     The change grows with the strength (it is the filter's change scaled, clipped at the pixel range), so a
-    bisection on [0, MAX_STRENGTH] finds it. Returns the strength rounded to two decimals.
+    bisection on [0, MAX_STRENGTH] finds it. Returns the strength rounded to two decimals. ``before``: the
+    classifier's ``attribute`` scores of ``pictures`` ``[N]``, when already known.
 
     Raises:
         ValueError: the filter does not move the attribute the reference's way on these pictures, or cannot
@@ -124,7 +126,8 @@ def calibrate_strength(flt: Filter, pictures: torch.Tensor, classifier: Classifi
     if not reference or not math.isfinite(reference):
         raise ValueError(f"the teacher's change of {attribute!r} is {reference!r}; nothing to calibrate against "
                          f"(is this the classifier and attribute the filter was distilled for?)")
-    before = classifier(pictures)[attribute]  # [N], once for every strength
+    if before is None:
+        before = classifier(pictures)[attribute]  # [N], once for every strength
 
     def ratio(strength: float) -> float:
         return filter_change(flt, pictures, classifier, attribute, strength, before) / reference
@@ -170,8 +173,8 @@ def calibrate_filter(flt: Filter, pictures: torch.Tensor, classifier, G, target:
     attribute = attribute or dataset_attribute({"spec": _distilled_request(flt)})
     with torch.no_grad():
         reference = teacher_change(G, flt, classifier, attribute, teacher_pairs, teacher_seed, model)
-        strength = calibrate_strength(flt, pictures, classifier, attribute, reference, target)
-        before = classifier(pictures)[attribute]
+        before = classifier(pictures)[attribute]  # [N]
+        strength = calibrate_strength(flt, pictures, classifier, attribute, reference, target, before=before)
         change_at_one = filter_change(flt, pictures, classifier, attribute, 1.0, before)
         change = filter_change(flt, pictures, classifier, attribute, strength, before)
     return Calibration(strength=strength, attribute=attribute, classifier=getattr(classifier, "name", "?"),
