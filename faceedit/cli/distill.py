@@ -180,8 +180,6 @@ def run_calibrate(args: argparse.Namespace) -> int:
         raise ValueError(f"--renders must be at least 1, got {args.renders}; or give --pictures FOLDER")
     if args.teacher_pairs < 1:
         raise ValueError(f"--teacher-pairs must be at least 1, got {args.teacher_pairs}")
-    import torch
-
     import faceedit
     from directions.classifiers.registry import make_classifier
 
@@ -205,10 +203,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
         seed = CALIBRATION_SEED if args.render_seed is None else args.render_seed
         pictures, _ = render_batch(args.renders, seed=seed, resolution=flt.resolution)  # [N, 3, R, R]
         source = f"{args.renders} synthfaces renders, seed {seed}"
-    with torch.no_grad():
-        calibration = calibrate_filter(flt, pictures, make_classifier(classifier_name), G, target=args.target,
-                                       teacher_pairs=args.teacher_pairs, pictures_source=source,
-                                       model=args.teacher or None)
+    calibration = calibrate_filter(flt, pictures, make_classifier(classifier_name), G, target=args.target,
+                                   teacher_pairs=args.teacher_pairs, pictures_source=source, model=args.teacher or None)
     print(f"faceedit filters calibrate: {args.filter}: the teacher changes {calibration.attribute} by "
           f"{calibration.teacher_change:+.3f} on {calibration.teacher_pairs} of its own faces ({classifier_name}); "
           f"the filter on {source}: {calibration.change_at_one:+.3f} at strength 1, {calibration.change:+.3f} "
