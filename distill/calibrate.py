@@ -201,7 +201,8 @@ def pictures_from_folder(folder: Union[str, Path], flt: Filter, aligner=None) ->
 
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"{folder} is not a folder of pictures")
+        raise FileNotFoundError(f"{folder} is not a folder; give a folder of aligned crops or photos (or leave "
+                                f"--pictures out to calibrate on synthfaces renders)")
     crops, skipped = [], []
     for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in PICTURE_SUFFIXES):
         try:
