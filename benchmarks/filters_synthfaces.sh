@@ -19,8 +19,8 @@
 # 4,000 more on the pooled pairs (TUNE, below), the learning rate decaying to 0; `younger` 8,000, decaying over
 # the last 4,000; 9,000 for the gender filters, with L1 and the perceptual term only (the adversarial terms cost
 # PSNR and left speckles on renders), then 16,000 tuning steps (TUNE, below), 12,000 more (MORE), 45,000
-# more with encoder-to-decoder skips on unmirrored pairs (SKIPS), 45,000 more on twice the pairs (MORE_PAIRS) and,
-# for `feminine`, 20,000 more on three, four and five times the pairs, one stage each (MORE_SETS).
+# more with encoder-to-decoder skips on unmirrored pairs (SKIPS), 45,000 more on twice the pairs (MORE_PAIRS) and
+# 20,000 more on three, four (and, for `feminine`, five) times the pairs, one stage each (MORE_SETS).
 # PRECISION (default bf16: bfloat16 autocast, about 1.4x faster steps on CPUs with AVX512-BF16 or AMX,
 # BENCHMARKS.md; fp32 elsewhere).
 # With 2 cores, run two filters side by side: OMP_NUM_THREADS=1 MEASURE=no bash ... "" "" feminine & (and
@@ -75,10 +75,11 @@ declare -A SKIPS_DECAY=([older]=0 [younger]=0 [feminine]=20000 [masculine]=20000
 declare -A MORE_PAIRS=([older]=0 [younger]=0 [feminine]=45000 [masculine]=45000)
 declare -A MORE_PAIRS_DECAY=([older]=0 [younger]=0 [feminine]=20000 [masculine]=20000)
 declare -A EXTRA_SEEDS=([feminine]=20000-36383 [masculine]=20000-36383)
-# feminine: sixth, seventh and eighth stages, SET_STEPS each as the fifth (the rate decaying over the last
-# SET_DECAY), each on the teacher's pairs of one more of MORE_SETS too (three, four, then five sets: +0.20 dB on the
-# fresh pairs, then +0.23 over the seventh and eighth together; BENCHMARKS.md, sessions 15 and 16)
-declare -A MORE_SETS=([feminine]="40000-56383 60000-76383 80000-96383")
+# the gender filters' later stages, SET_STEPS each (the rate decaying over the last SET_DECAY), each on the
+# teacher's pairs of one more of MORE_SETS too. feminine: three, four, then five sets (+0.20 dB on the fresh pairs,
+# then +0.23 over the seventh and eighth together); masculine: three, then four sets (+0.27 over the two together);
+# BENCHMARKS.md, sessions 15 to 17
+declare -A MORE_SETS=([feminine]="40000-56383 60000-76383 80000-96383" [masculine]="40000-56383 60000-76383")
 SET_STEPS=20000
 SET_DECAY=12000
 # the labeler keeps an age pair only where gender, glasses and the head's yaw stayed put (a filter cannot guess a
