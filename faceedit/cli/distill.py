@@ -239,6 +239,8 @@ def run_list(args: argparse.Namespace) -> int:
         flt = Filter.load(name, model=args.model)
         calibration = flt.metadata.get("calibration")
         how = (f"calibrated on {calibration['pictures_source']}" if calibration else "as distilled")
-        print(f"{name:12s} {flt.resolution}x{flt.resolution}, {flt.metadata.get('training_steps', '?')} steps, "
+        # a filter fine-tuned from another records only its own run's steps; say so rather than understate them
+        run = " in its last run" if flt.metadata.get("init_from") else ""
+        print(f"{name:12s} {flt.resolution}x{flt.resolution}, {flt.metadata.get('training_steps', '?')} steps{run}, "
               f"default strength {flt.default_strength:g} ({how})")
     return 0

@@ -70,3 +70,21 @@ def test_calibrate_writes_a_copy_whose_default_strength_reaches_the_teachers_cha
     assert calibrated.stored_dtype == Filter.load("older").stored_dtype  # the copy keeps the weights' dtype
     assert main(["filters", "calibrate", str(tmp_path / "older"), "--renders", "0"]) == 2
     assert "--renders must be at least 1" in capsys.readouterr().err
+
+
+def test_filters_list_shows_each_bundled_filter_with_its_default_strength(capsys):
+    from distill.filter import Filter, bundled_filters
+
+    assert main(["filters", "list", "--model", "synthfaces-64"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    names = bundled_filters("synthfaces-64")
+    assert [line.split()[0] for line in lines] == names
+    for name, line in zip(names, lines):
+        flt = Filter.load(name)
+        assert f"default strength {flt.default_strength:g} " in line
+        assert ("in its last run" in line) == bool(flt.metadata.get("init_from"))
+
+
+def test_filters_list_says_how_to_get_a_filter_where_none_is_bundled(capsys):
+    assert main(["filters", "list", "--model", "nothing-here"]) == 0
+    assert "faceedit distill train" in capsys.readouterr().out
